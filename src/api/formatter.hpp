@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/events.hpp"
+
+namespace osprey::api {
+
+struct choice_result {
+    std::string text;
+    std::vector<core::token_logprob> logprobs;
+    core::finish_reason reason = core::finish_reason::stop;
+};
+
+struct completion_result {
+    std::vector<choice_result> choices;
+    int32_t prompt_tokens = 0;
+    int32_t completion_tokens = 0;
+};
+
+// Shapes one request's generation into one API's JSON: a whole body, or the
+// payloads of its SSE events. One instance per request; it holds the
+// response's id, creation time and model name so every chunk agrees.
+class formatter {
+public:
+    virtual ~formatter() = default;
+
+    virtual std::string response(const completion_result& result) const = 0;
+
+    // Events sent once the stream starts, before any text.
+    virtual std::vector<std::string> stream_start(int32_t n) const = 0;
+    virtual std::string stream_delta(const core::text_delta& delta) = 0;
+    virtual std::string stream_finish(const core::choice_finished& finished) const = 0;
+    // Events after the last choice has finished (usage, the end marker).
+    virtual std::vector<std::string> stream_end(const completion_result& result) const = 0;
+    // An error after the stream has started, as one event's payload.
+    virtual std::string stream_error(const core::error& e) const = 0;
+};
+
+}  // namespace osprey::api

@@ -1,0 +1,157 @@
+#include "api/generation.hpp"
+
+#include <variant>
+
+#include "core/log.hpp"
+#include "engine/engine.hpp"
+#include "engine/prompt.hpp"
+
+namespace osprey::api {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = core::log::get("api");
+    return l;
+}
+
+// Collects one request's events on the connection's strand, and writes them
+// out as they come (streaming) or all at once at the end.
+class generation_sink : public core::event_sink,
+                        public std::enable_shared_from_this<generation_sink> {
+public:
+    generation_sink(std::shared_ptr<exchange> ex, std::unique_ptr<formatter> format,
+                    const core::chat_request& request, error_responder respond_error)
+        : ex_(std::move(ex)),
+          format_(std::move(format)),
+          respond_error_(std::move(respond_error)),
+          stream_(request.stream),
+          n_(request.n) {
+        result_.choices.resize(static_cast<size_t>(n_));
+    }
+
+    void on_event(core::event e) override {
+        ex_->post([self = shared_from_this(), e = std::move(e)]() mutable {
+            self->handle(std::move(e));
+        });
+    }
+
+    void begin_stream() {
+        ex_->start_stream();
+        for (auto& payload : format_->stream_start(n_)) {
+            ex_->send_event(std::move(payload));
+        }
+    }
+
+private:
+    void handle(core::event e) {
+        if (done_) {
+            return;
+        }
+        std::visit([this](auto& ev) { on(ev); }, e);
+    }
+
+    void on(core::text_delta& d) {
+        if (stream_) {
+            ex_->send_event(format_->stream_delta(d));
+            return;
+        }
+        auto& choice = result_.choices[static_cast<size_t>(d.index)];
+        choice.text += d.text;
+        for (auto& lp : d.logprobs) {
+            choice.logprobs.push_back(std::move(lp));
+        }
+    }
+
+    void on(core::choice_finished& f) {
+        result_.choices[static_cast<size_t>(f.index)].reason = f.reason;
+        result_.prompt_tokens = f.prompt_tokens;
+        result_.completion_tokens += f.completion_tokens;
+        if (stream_) {
+            ex_->send_event(format_->stream_finish(f));
+        }
+        if (++finished_ < n_) {
+            return;
+        }
+        done_ = true;
+        ex_->annotate("prompt_tokens", result_.prompt_tokens);
+        ex_->annotate("completion_tokens", result_.completion_tokens);
+        if (!stream_) {
+            ex_->send(200, format_->response(result_));
+            return;
+        }
+        for (auto& payload : format_->stream_end(result_)) {
+            ex_->send_event(std::move(payload));
+        }
+        ex_->end_stream();
+    }
+
+    void on(core::choice_failed& f) {
+        done_ = true;
+        cancel();  // the other choices of this request are of no use now
+        if (!stream_) {
+            respond_error_(f.error);
+            return;
+        }
+        core::log::error(*logger(), "generation.failed_mid_stream",
+                         {{"code", core::name(f.error.code)}, {"detail", f.error.internal_detail}});
+        ex_->send_event(format_->stream_error(f.error));
+        ex_->send_event("[DONE]");
+        ex_->end_stream();
+    }
+
+    std::shared_ptr<exchange> ex_;
+    std::unique_ptr<formatter> format_;
+    error_responder respond_error_;
+    const bool stream_;
+    const int32_t n_;
+    completion_result result_;
+    int32_t finished_ = 0;
+    bool done_ = false;
+};
+
+void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
+    auto sink =
+        std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request, c.respond_error);
+    // Whether streaming or not, a client that leaves stops its generation.
+    c.ex->on_disconnect([weak = std::weak_ptr<generation_sink>(sink)] {
+        if (auto s = weak.lock()) {
+            s->cancel();
+        }
+    });
+
+    engine::generation_job job;
+    job.request_id = c.request_id;
+    job.prompt = std::move(tokens);
+    job.sampling = c.request.sampling;
+    job.max_tokens = c.request.max_tokens;
+    job.stop = c.request.stop;
+    job.n = c.request.n;
+    job.top_logprobs = c.request.top_logprobs;
+    job.sink = sink;
+    if (auto ok = c.engine->submit(std::move(job)); !ok) {
+        c.respond_error(ok.error());
+        return;
+    }
+    if (c.request.stream) {
+        sink->begin_stream();
+    }
+}
+
+}  // namespace
+
+void start_generation(generation_context context) {
+    auto shared = std::make_shared<generation_context>(std::move(context));
+    shared->run_blocking([shared] {
+        auto tokens = engine::prepare_prompt(shared->engine->loaded_model(), shared->request);
+        shared->ex->post([shared, tokens = std::move(tokens)]() mutable {
+            if (!tokens) {
+                shared->respond_error(tokens.error());
+                return;
+            }
+            submit_prepared(*shared, std::move(*tokens));
+        });
+    });
+}
+
+}  // namespace osprey::api

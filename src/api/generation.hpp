@@ -1,0 +1,41 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/exchange.hpp"
+#include "api/formatter.hpp"
+#include "core/chat_request.hpp"
+#include "core/error.hpp"
+
+namespace osprey::engine {
+class engine;
+}
+
+namespace osprey::api {
+
+// Runs `work` away from the I/O threads (template rendering and tokenizing
+// can take milliseconds on long conversations).
+using blocking_runner = std::function<void(std::function<void()>)>;
+
+// Sends an error in the request's API shape and logs its internal detail.
+using error_responder = std::function<void(const core::error&)>;
+
+struct generation_context {
+    std::shared_ptr<exchange> ex;
+    engine::engine* engine = nullptr;
+    core::chat_request request;
+    std::unique_ptr<formatter> format;
+    std::string request_id;
+    blocking_runner run_blocking;
+    error_responder respond_error;
+};
+
+// The shared back half of every generating route: prepares the prompt off
+// the I/O threads, queues the job, and turns the engine's events into the
+// API's response. Every check that can fail runs before the first response
+// byte; after that, a failure is an error event inside the stream.
+void start_generation(generation_context context);
+
+}  // namespace osprey::api

@@ -1,0 +1,147 @@
+#include "api/json_fields.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace osprey::api {
+
+core::error type_error(const std::string& param, const char* expected) {
+    return core::make_error(core::error_code::invalid_type,
+                            "Invalid type for '" + param + "': expected " + expected + ".", param);
+}
+
+core::error value_error(const std::string& param, const std::string& message) {
+    return core::make_error(core::error_code::invalid_value,
+                            "Invalid value for '" + param + "': " + message, param);
+}
+
+core::error unsupported_error(const std::string& param, const std::string& message) {
+    return core::make_error(core::error_code::unsupported_parameter,
+                            "Unsupported parameter '" + param + "': " + message, param);
+}
+
+core::expected<json> parse_body(const std::string& body) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded()) {
+        return core::unexpected(
+            core::make_error(core::error_code::invalid_json,
+                             "The request body is not valid JSON. Send a JSON object with "
+                             "Content-Type: application/json."));
+    }
+    if (!parsed.is_object()) {
+        return core::unexpected(core::make_error(core::error_code::invalid_json,
+                                                 "The request body must be a JSON object."));
+    }
+    return parsed;
+}
+
+object_reader::object_reader(const json& object, std::string path)
+    : object_(object), path_(std::move(path)) {}
+
+std::string object_reader::name(const char* key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + key;
+}
+
+void object_reader::fail(core::error e) {
+    if (!error_) {
+        error_ = std::move(e);
+    }
+}
+
+const json* object_reader::raw(const char* key) {
+    read_.insert(key);
+    auto it = object_.find(key);
+    if (it == object_.end() || it->is_null()) {
+        return nullptr;
+    }
+    return &*it;
+}
+
+std::optional<std::string> object_reader::string(const char* key) {
+    const json* v = raw(key);
+    if (!v) {
+        return std::nullopt;
+    }
+    if (!v->is_string()) {
+        fail(type_error(name(key), "a string"));
+        return std::nullopt;
+    }
+    return v->get<std::string>();
+}
+
+std::optional<bool> object_reader::boolean(const char* key) {
+    const json* v = raw(key);
+    if (!v) {
+        return std::nullopt;
+    }
+    if (!v->is_boolean()) {
+        fail(type_error(name(key), "a boolean"));
+        return std::nullopt;
+    }
+    return v->get<bool>();
+}
+
+std::optional<int64_t> object_reader::integer(const char* key, int64_t min, int64_t max) {
+    const json* v = raw(key);
+    if (!v) {
+        return std::nullopt;
+    }
+    // JSON has one number type: 3.0 is accepted as an integer, 3.5 is not.
+    const bool integral =
+        v->is_number_integer() ||
+        (v->is_number_float() && std::trunc(v->get<double>()) == v->get<double>());
+    if (!integral) {
+        fail(type_error(name(key), "an integer"));
+        return std::nullopt;
+    }
+    const double as_double = v->get<double>();
+    // nlohmann reads every non-negative integer as unsigned.
+    bool in_range = false;
+    if (v->is_number_unsigned()) {
+        const uint64_t u = v->get<uint64_t>();
+        in_range = (min <= 0 || u >= static_cast<uint64_t>(min)) && u <= static_cast<uint64_t>(max);
+    } else if (v->is_number_integer()) {
+        in_range = v->get<int64_t>() >= min && v->get<int64_t>() <= max;
+    } else {
+        in_range = as_double >= static_cast<double>(min) && as_double <= static_cast<double>(max);
+    }
+    if (!in_range) {
+        fail(value_error(name(key), "must be between " + std::to_string(min) + " and " +
+                                        std::to_string(max) + "."));
+        return std::nullopt;
+    }
+    return v->is_number_float() ? static_cast<int64_t>(as_double) : v->get<int64_t>();
+}
+
+std::optional<double> object_reader::number(const char* key, double min, double max) {
+    const json* v = raw(key);
+    if (!v) {
+        return std::nullopt;
+    }
+    if (!v->is_number()) {
+        fail(type_error(name(key), "a number"));
+        return std::nullopt;
+    }
+    const double value = v->get<double>();
+    if (!std::isfinite(value) || value < min || value > max) {
+        char range[96];
+        std::snprintf(range, sizeof range, "must be between %g and %g.", min, max);
+        fail(value_error(name(key), range));
+        return std::nullopt;
+    }
+    return value;
+}
+
+void object_reader::reject_unread(const std::set<std::string>& ignored) {
+    for (const auto& [key, value] : object_.items()) {
+        if (read_.count(key) == 0 && ignored.count(key) == 0) {
+            const std::string param = name(key.c_str());
+            fail(core::make_error(core::error_code::unknown_parameter,
+                                  "Unrecognized request argument supplied: '" + param + "'.",
+                                  param));
+            return;
+        }
+    }
+}
+
+}  // namespace osprey::api

@@ -1,0 +1,332 @@
+#include "api/openai_request.hpp"
+
+#include <limits>
+
+#include "api/json_fields.hpp"
+
+namespace osprey::api::openai {
+
+namespace {
+
+// Fields that tag a request for the client's own bookkeeping and change
+// nothing about what is generated.
+const std::set<std::string> bookkeeping_fields = {"user", "metadata", "store", "service_tier"};
+
+void read_common(object_reader& r, core::chat_request& out) {
+    if (auto model = r.string("model")) {
+        out.model = *model;
+    } else if (!r.error()) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: 'model'.", "model"));
+    }
+
+    auto& s = out.sampling;
+    s.temperature = static_cast<float>(r.number("temperature", 0.0, 2.0).value_or(1.0));
+    s.top_p = static_cast<float>(r.number("top_p", 0.0, 1.0).value_or(1.0));
+    s.top_k = static_cast<int32_t>(r.integer("top_k", 0, 1 << 20).value_or(0));
+    s.min_p = static_cast<float>(r.number("min_p", 0.0, 1.0).value_or(0.0));
+    s.presence_penalty = static_cast<float>(r.number("presence_penalty", -2.0, 2.0).value_or(0));
+    s.frequency_penalty = static_cast<float>(r.number("frequency_penalty", -2.0, 2.0).value_or(0));
+    // OpenAI takes any 64-bit seed; the sampler's generator takes 32 bits.
+    if (auto seed = r.integer("seed", std::numeric_limits<int64_t>::min(),
+                              std::numeric_limits<int64_t>::max())) {
+        s.seed = static_cast<uint32_t>(static_cast<uint64_t>(*seed));
+    }
+
+    out.n = static_cast<int32_t>(r.integer("n", 1, max_choices).value_or(1));
+    out.stream = r.boolean("stream").value_or(false);
+    if (const json* options = r.raw("stream_options")) {
+        if (!options->is_object()) {
+            r.fail(type_error("stream_options", "an object"));
+        } else {
+            object_reader o(*options, "stream_options");
+            out.include_usage = o.boolean("include_usage").value_or(false);
+            o.reject_unread();
+            if (o.error()) {
+                r.fail(*o.error());
+            }
+        }
+    }
+}
+
+void read_stop(object_reader& r, core::chat_request& out) {
+    const json* stop = r.raw("stop");
+    if (!stop) {
+        return;
+    }
+    if (stop->is_string()) {
+        out.stop.push_back(stop->get<std::string>());
+    } else if (stop->is_array()) {
+        if (stop->size() > static_cast<size_t>(max_stop_sequences)) {
+            r.fail(value_error("stop", "at most " + std::to_string(max_stop_sequences) +
+                                           " stop sequences are allowed."));
+            return;
+        }
+        for (const auto& s : *stop) {
+            if (!s.is_string()) {
+                r.fail(type_error("stop", "a string or an array of strings"));
+                return;
+            }
+            out.stop.push_back(s.get<std::string>());
+        }
+    } else {
+        r.fail(type_error("stop", "a string or an array of strings"));
+        return;
+    }
+    for (const auto& s : out.stop) {
+        if (s.empty()) {
+            r.fail(value_error("stop", "stop sequences must not be empty."));
+        }
+    }
+}
+
+// Known OpenAI parameters that osprey cannot honour yet: refused by name,
+// never ignored, so a client does not believe they took effect.
+void refuse_unsupported(object_reader& r, std::initializer_list<const char*> keys) {
+    for (const char* key : keys) {
+        if (r.raw(key)) {
+            r.fail(unsupported_error(key, "this server does not support it yet."));
+        }
+    }
+}
+
+core::expected<core::role> parse_role(const std::string& role, const std::string& param) {
+    if (role == "system") {
+        return core::role::system;
+    }
+    if (role == "developer") {
+        return core::role::developer;
+    }
+    if (role == "user") {
+        return core::role::user;
+    }
+    if (role == "assistant") {
+        return core::role::assistant;
+    }
+    if (role == "tool" || role == "function") {
+        return core::unexpected(unsupported_error(
+            param, "'" + role + "' messages need tool support, which this server lacks yet."));
+    }
+    return core::unexpected(value_error(
+        param, "'" + role + "' is not one of 'system', 'developer', 'user', 'assistant'."));
+}
+
+void read_content_part(const json& part, const std::string& path, core::message& out,
+                       object_reader& parent) {
+    if (!part.is_object()) {
+        parent.fail(type_error(path, "an object"));
+        return;
+    }
+    object_reader r(part, path);
+    auto type = r.string("type");
+    if (!type && !r.error()) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: '" + r.name("type") + "'.",
+                                r.name("type")));
+    } else if (type && *type == "text") {
+        auto text = r.string("text");
+        if (!text && !r.error()) {
+            r.fail(type_error(r.name("text"), "a string"));
+        }
+        out.parts.push_back({core::part_kind::text, text.value_or("")});
+        r.reject_unread();
+    } else if (type) {
+        r.fail(unsupported_error(r.name("type"), "content parts of type '" + *type +
+                                                     "' are not supported by this server yet."));
+    }
+    if (r.error()) {
+        parent.fail(*r.error());
+    }
+}
+
+void read_content(object_reader& r, const json* content, core::message& out) {
+    const std::string path = r.name("content");
+    if (content->is_string()) {
+        out.parts.push_back({core::part_kind::text, content->get<std::string>()});
+    } else if (content->is_array()) {
+        for (size_t i = 0; i < content->size(); ++i) {
+            read_content_part((*content)[i], path + "[" + std::to_string(i) + "]", out, r);
+        }
+    } else {
+        r.fail(type_error(path, "a string or an array of content parts"));
+    }
+}
+
+void read_message(const json& m, const std::string& path, core::chat_request& out,
+                  object_reader& body) {
+    if (!m.is_object()) {
+        body.fail(type_error(path, "an object"));
+        return;
+    }
+    object_reader r(m, path);
+    core::message message;
+    if (auto role = r.string("role")) {
+        if (auto parsed = parse_role(*role, r.name("role"))) {
+            message.role = *parsed;
+        } else {
+            r.fail(parsed.error());
+        }
+    } else if (!r.error()) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: '" + r.name("role") + "'.",
+                                r.name("role")));
+    }
+    if (const json* content = r.raw("content")) {
+        read_content(r, content, message);
+    } else if (!r.error() && message.role != core::role::assistant) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: '" + r.name("content") + "'.",
+                                r.name("content")));
+    }
+    r.string("name");  // a participant's name: accepted, not shown to the model
+    r.string("refusal");
+    refuse_unsupported(r, {"tool_calls", "function_call", "audio"});
+    r.reject_unread();
+    if (r.error()) {
+        body.fail(*r.error());
+        return;
+    }
+    out.messages.push_back(std::move(message));
+}
+
+void read_messages(object_reader& r, core::chat_request& out) {
+    const json* messages = r.raw("messages");
+    if (!messages) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: 'messages'.", "messages"));
+        return;
+    }
+    if (!messages->is_array()) {
+        r.fail(type_error("messages", "an array of messages"));
+        return;
+    }
+    if (messages->empty()) {
+        r.fail(value_error("messages", "at least one message is required."));
+        return;
+    }
+    for (size_t i = 0; i < messages->size(); ++i) {
+        read_message((*messages)[i], "messages[" + std::to_string(i) + "]", out, r);
+    }
+}
+
+void read_max_tokens(object_reader& r, core::chat_request& out) {
+    constexpr int64_t limit = std::numeric_limits<int32_t>::max();
+    auto legacy = r.integer("max_tokens", 1, limit);
+    auto current = r.integer("max_completion_tokens", 1, limit);
+    if (current) {
+        out.max_tokens = static_cast<int32_t>(*current);
+    } else if (legacy) {
+        out.max_tokens = static_cast<int32_t>(*legacy);
+    }
+}
+
+void read_chat_logprobs(object_reader& r, core::chat_request& out) {
+    const bool logprobs = r.boolean("logprobs").value_or(false);
+    auto top = r.integer("top_logprobs", 0, max_top_logprobs);
+    if (top && !logprobs && !r.error()) {
+        r.fail(value_error("top_logprobs", "requires 'logprobs' to be true."));
+    }
+    if (logprobs) {
+        out.top_logprobs = static_cast<int32_t>(top.value_or(0));
+    }
+}
+
+void read_response_format(object_reader& r) {
+    const json* format = r.raw("response_format");
+    if (!format) {
+        return;
+    }
+    if (!format->is_object() || !format->contains("type") || !(*format)["type"].is_string()) {
+        r.fail(type_error("response_format", "an object with a string 'type'"));
+        return;
+    }
+    if ((*format)["type"] != "text") {
+        r.fail(unsupported_error("response_format",
+                                 "only {\"type\": \"text\"} is supported by this server yet."));
+    }
+}
+
+}  // namespace
+
+core::expected<core::chat_request> parse_chat_request(const std::string& body) {
+    auto parsed = parse_body(body);
+    if (!parsed) {
+        return core::unexpected(parsed.error());
+    }
+    object_reader r(*parsed, "");
+    core::chat_request out;
+    read_common(r, out);
+    read_messages(r, out);
+    read_max_tokens(r, out);
+    read_stop(r, out);
+    read_chat_logprobs(r, out);
+    read_response_format(r);
+    if (const json* modalities = r.raw("modalities");
+        modalities && *modalities != json::array({"text"})) {
+        r.fail(unsupported_error("modalities", "only [\"text\"] is supported."));
+    }
+    r.boolean("parallel_tool_calls");  // meaningful only with tools, which are refused
+    refuse_unsupported(r,
+                       {"tools", "tool_choice", "functions", "function_call", "logit_bias", "audio",
+                        "prediction", "web_search_options", "reasoning_effort", "verbosity"});
+    r.reject_unread(bookkeeping_fields);
+    if (r.error()) {
+        return core::unexpected(*r.error());
+    }
+    return out;
+}
+
+namespace {
+
+void read_prompt(object_reader& r, core::chat_request& out) {
+    const json* prompt = r.raw("prompt");
+    if (!prompt) {
+        r.fail(core::make_error(core::error_code::missing_parameter,
+                                "Missing required parameter: 'prompt'.", "prompt"));
+    } else if (prompt->is_string()) {
+        out.prompt = prompt->get<std::string>();
+    } else if (prompt->is_array() && prompt->size() == 1 && (*prompt)[0].is_string()) {
+        out.prompt = (*prompt)[0].get<std::string>();
+    } else if (prompt->is_array()) {
+        r.fail(unsupported_error("prompt", "only a single string prompt is supported."));
+    } else {
+        r.fail(type_error("prompt", "a string"));
+    }
+}
+
+void refuse_unless(object_reader& r, const char* key, const json& harmless) {
+    if (const json* v = r.raw(key); v && *v != harmless) {
+        r.fail(unsupported_error(key, "this server does not support it yet."));
+    }
+}
+
+}  // namespace
+
+core::expected<core::chat_request> parse_completion_request(const std::string& body) {
+    auto parsed = parse_body(body);
+    if (!parsed) {
+        return core::unexpected(parsed.error());
+    }
+    object_reader r(*parsed, "");
+    core::chat_request out;
+    read_common(r, out);
+    read_prompt(r, out);
+    // The legacy Completions API stops after 16 tokens unless told otherwise.
+    out.max_tokens = static_cast<int32_t>(
+        r.integer("max_tokens", 1, std::numeric_limits<int32_t>::max()).value_or(16));
+    read_stop(r, out);
+    if (auto logprobs = r.integer("logprobs", 0, max_top_logprobs)) {
+        out.top_logprobs = static_cast<int32_t>(*logprobs);
+    }
+    refuse_unless(r, "echo", false);
+    refuse_unless(r, "best_of", 1);
+    refuse_unless(r, "suffix", "");
+    refuse_unsupported(r, {"logit_bias"});
+    r.reject_unread(bookkeeping_fields);
+    if (r.error()) {
+        return core::unexpected(*r.error());
+    }
+    return out;
+}
+
+}  // namespace osprey::api::openai

@@ -1,0 +1,150 @@
+#include "api/service.hpp"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "api/openai_format.hpp"
+#include "api/openai_request.hpp"
+#include "core/log.hpp"
+#include "engine/engine.hpp"
+
+namespace osprey::api {
+
+namespace {
+
+using json = nlohmann::json;
+
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = core::log::get("api");
+    return l;
+}
+
+spdlog::level::level_enum level_for(int status) {
+    if (status >= 500) {
+        return spdlog::level::err;
+    }
+    if (status == 401 || status == 429) {
+        return spdlog::level::warn;
+    }
+    return spdlog::level::info;
+}
+
+int64_t unix_time() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+service::service(service_options options) : options_(std::move(options)) {
+    auto bind = [this](auto member) {
+        return [this, member](const request& r, std::shared_ptr<exchange> ex) {
+            (this->*member)(r, std::move(ex));
+        };
+    };
+    routes_ = {
+        {"GET", "/health", bind(&service::handle_health), false},
+        {"GET", "/v1/models", bind(&service::handle_models)},
+        {"POST", "/v1/chat/completions", bind(&service::handle_chat)},
+        {"POST", "/v1/completions", bind(&service::handle_completions)},
+    };
+}
+
+void service::set_engine(engine::engine* e) {
+    engine_.store(e);
+}
+
+void service::respond_error(exchange& ex, const std::string& path, const std::string& request_id,
+                            const core::error& e, header_list headers) const {
+    const int status = core::http_status(e.code);
+    core::log::write(*logger(), level_for(status), "request.error",
+                     {{"req", request_id},
+                      {"path", path},
+                      {"status", status},
+                      {"code", core::name(e.code)},
+                      {"param", e.param},
+                      {"detail", e.internal_detail}});
+    if (e.code == core::error_code::too_many_requests) {
+        headers.emplace_back("Retry-After", "1");
+    }
+    ex.send(status, openai::error_body(e), std::move(headers));
+}
+
+void service::handle_health(const request&, std::shared_ptr<exchange> ex) const {
+    if (engine_.load() == nullptr) {
+        ex->send(503, json{{"status", "loading"}}.dump());
+        return;
+    }
+    ex->send(200, json{{"status", "ok"}}.dump());
+}
+
+void service::handle_models(const request&, std::shared_ptr<exchange> ex) const {
+    json model = {{"id", options_.model_id},
+                  {"object", "model"},
+                  {"created", unix_time()},
+                  {"owned_by", "osprey"}};
+    ex->send(200, json{{"object", "list"}, {"data", json::array({model})}}.dump());
+}
+
+void service::handle_chat(const request& r, std::shared_ptr<exchange> ex) const {
+    generate(r, std::move(ex), openai::parse_chat_request(r.body), true);
+}
+
+void service::handle_completions(const request& r, std::shared_ptr<exchange> ex) const {
+    generate(r, std::move(ex), openai::parse_completion_request(r.body), false);
+}
+
+bool service::serves(const std::string& model) const {
+    if (model == options_.model_id) {
+        return true;
+    }
+    for (const auto& id : options_.other_ids) {
+        if (model == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void service::generate(const request& r, std::shared_ptr<exchange> ex,
+                       core::expected<core::chat_request> parsed, bool chat) const {
+    if (!parsed) {
+        respond_error(*ex, r.path, r.request_id, parsed.error());
+        return;
+    }
+    if (!serves(parsed->model)) {
+        respond_error(*ex, r.path, r.request_id,
+                      core::make_error(core::error_code::model_not_found,
+                                       "The model '" + parsed->model +
+                                           "' does not exist. This server serves '" +
+                                           options_.model_id + "'.",
+                                       "model"));
+        return;
+    }
+    engine::engine* engine = engine_.load();
+    if (engine == nullptr) {
+        respond_error(*ex, r.path, r.request_id,
+                      core::make_error(core::error_code::unavailable,
+                                       "The model is still loading. Retry shortly."));
+        return;
+    }
+
+    const bool include_usage = parsed->stream && parsed->include_usage;
+    const bool with_logprobs = parsed->top_logprobs >= 0;
+    generation_context c;
+    c.ex = ex;
+    c.engine = engine;
+    c.format = openai::make_formatter(chat ? openai::endpoint::chat : openai::endpoint::completions,
+                                      options_.model_id, include_usage, with_logprobs);
+    c.request = std::move(*parsed);
+    c.request_id = r.request_id;
+    c.run_blocking = options_.run_blocking;
+    c.respond_error = [this, ex, path = r.path, id = r.request_id](const core::error& e) {
+        respond_error(*ex, path, id, e);
+    };
+    start_generation(std::move(c));
+}
+
+}  // namespace osprey::api

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/exchange.hpp"
+#include "api/generation.hpp"
+#include "core/error.hpp"
+
+namespace osprey::engine {
+class engine;
+}
+
+namespace osprey::api {
+
+struct service_options {
+    std::string model_id;                // what /v1/models shows: the alias, or the file's stem
+    std::vector<std::string> other_ids;  // also accepted in requests (the stem, under an alias)
+    blocking_runner run_blocking;
+};
+
+// Every route osprey serves, and the one place that turns an error into an
+// API-shaped response. Handlers run on the connection's strand.
+class service {
+public:
+    using handler = std::function<void(const request&, std::shared_ptr<exchange>)>;
+
+    struct route {
+        std::string method;
+        std::string path;
+        handler handle;
+        bool requires_key = true;  // false only for /health
+    };
+
+    explicit service(service_options options);
+
+    // Thread-safe. Until an engine is set, /health answers 503 and the model
+    // routes answer 503 too. The engine must outlive the service's use of it.
+    void set_engine(engine::engine* e);
+
+    const std::vector<route>& routes() const { return routes_; }
+    const std::string& model_id() const { return options_.model_id; }
+
+    // Sends `e` in the error shape of the API that `path` belongs to, with
+    // the request id, and logs the internal detail under the same id.
+    void respond_error(exchange& ex, const std::string& path, const std::string& request_id,
+                       const core::error& e, header_list headers = {}) const;
+
+private:
+    void handle_health(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_models(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_chat(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_completions(const request& r, std::shared_ptr<exchange> ex) const;
+    bool serves(const std::string& model) const;
+    void generate(const request& r, std::shared_ptr<exchange> ex,
+                  core::expected<core::chat_request> parsed, bool chat) const;
+
+    service_options options_;
+    std::atomic<engine::engine*> engine_{nullptr};
+    std::vector<route> routes_;
+};
+
+}  // namespace osprey::api

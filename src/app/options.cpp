@@ -1,0 +1,125 @@
+#include "app/options.hpp"
+
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+
+namespace osprey::app {
+
+namespace {
+
+void add_serve_options(CLI::App& serve, serve_options& o) {
+    serve.add_option("-m,--model", o.model_path, "GGUF model file")
+        ->envname("OSPREY_MODEL")
+        ->required();
+    serve.add_option("--mmproj", o.mmproj_path, "multimodal projector GGUF file")
+        ->envname("OSPREY_MMPROJ");
+    serve.add_option("--host", o.host, "address to listen on")
+        ->envname("OSPREY_HOST")
+        ->capture_default_str();
+    serve.add_option("--port", o.port, "port to listen on (0: any free port)")
+        ->envname("OSPREY_PORT")
+        ->capture_default_str();
+    serve
+        .add_option("-c,--ctx-size", o.ctx_size,
+                    "tokens of context per sequence (0: the model's, at most 4096)")
+        ->envname("OSPREY_CTX_SIZE")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    serve.add_option("--parallel", o.parallel, "sequences decoded concurrently")
+        ->envname("OSPREY_PARALLEL")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    serve.add_option("-t,--threads", o.threads, "CPU threads for generation (0: all cores)")
+        ->envname("OSPREY_THREADS")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    serve.add_option("-b,--batch-size", o.batch_size, "tokens per decode step")
+        ->envname("OSPREY_BATCH_SIZE")
+        ->check(CLI::Range(32, 65536))
+        ->capture_default_str();
+    serve.add_option("--max-queue", o.max_queue, "sequences that may wait for a slot")
+        ->envname("OSPREY_MAX_QUEUE")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    serve.add_option("-a,--alias", o.alias, "model id shown by /v1/models")
+        ->envname("OSPREY_ALIAS");
+    serve.add_option("--log-format", o.log_format, "text or json")
+        ->envname("OSPREY_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    serve.add_option("--log-level", o.log_level, "trace, debug, info, warn or error")
+        ->envname("OSPREY_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    serve.add_option("--max-body-bytes", o.max_body_bytes, "largest request body accepted")
+        ->envname("OSPREY_MAX_BODY_BYTES")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve
+        .add_option("--read-timeout", o.read_timeout_s,
+                    "seconds a request may take to arrive; idle connections close after it")
+        ->envname("OSPREY_READ_TIMEOUT")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    serve.add_option("--api-key", o.api_key, "require this key on every route but /health")
+        ->envname("OSPREY_API_KEY");
+    serve.add_option("--api-key-file", o.api_key_file, "read the API key from this file")
+        ->envname("OSPREY_API_KEY_FILE")
+        ->check(CLI::ExistingFile);
+}
+
+}  // namespace
+
+parsed_command parse_command_line(int argc, char** argv) {
+    parsed_command result;
+    CLI::App app{"osprey: serves a GGUF language model over the OpenAI and Anthropic APIs",
+                 "osprey"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("-V,--version", version, "print the version and exit");
+    CLI::App* serve = app.add_subcommand("serve", "load a model and serve it over HTTP");
+    add_serve_options(*serve, result.serve);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        result.command = command::help_shown;
+        result.exit_code = app.exit(e);
+        return result;
+    }
+    if (version) {
+        result.command = command::version;
+    } else if (!serve->parsed()) {
+        std::fputs(app.help().c_str(), stdout);
+        result.command = command::help_shown;
+        result.exit_code = 2;
+    }
+    return result;
+}
+
+core::expected<std::string> resolve_api_key(const serve_options& o) {
+    if (!o.api_key.empty() && !o.api_key_file.empty()) {
+        return core::unexpected(core::make_error(core::error_code::invalid_value,
+                                                 "give --api-key or --api-key-file, not both"));
+    }
+    if (o.api_key_file.empty()) {
+        return o.api_key;
+    }
+    std::ifstream in(o.api_key_file);
+    std::string key;
+    if (!in || !std::getline(in, key)) {
+        return core::unexpected(
+            core::make_error(core::error_code::invalid_value, "cannot read the API key file"));
+    }
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t')) {
+        key.pop_back();
+    }
+    if (key.empty()) {
+        return core::unexpected(core::make_error(core::error_code::invalid_value,
+                                                 "the API key file's first line is empty"));
+    }
+    return key;
+}
+
+}  // namespace osprey::app

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace osprey::app {
+
+struct serve_options {
+    std::string model_path;
+    std::string mmproj_path;
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    int32_t ctx_size = 0;
+    int32_t parallel = 4;
+    int32_t threads = 0;
+    int32_t batch_size = 512;
+    int32_t max_queue = 64;
+    std::string alias;
+    std::string log_format = "text";
+    std::string log_level = "info";
+    std::size_t max_body_bytes = 32u << 20;
+    int32_t read_timeout_s = 30;
+    std::string api_key;
+    std::string api_key_file;
+};
+
+enum class command { serve, version, help_shown };
+
+struct parsed_command {
+    app::command command = command::serve;
+    serve_options serve;
+    int exit_code = 0;  // for help_shown: 0 for --help, 2 for a usage error
+};
+
+// Parses argv with CLI11; every option also reads OSPREY_<NAME> from the
+// environment. Prints help or usage errors itself.
+parsed_command parse_command_line(int argc, char** argv);
+
+// The API key from --api-key or the first line of --api-key-file.
+// Errors: invalid_value when both are given or the file cannot be read.
+core::expected<std::string> resolve_api_key(const serve_options& o);
+
+}  // namespace osprey::app

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The canonical request that every API adapter maps its JSON onto. Nothing
+// here knows which API a request came from; the adapters keep whatever they
+// need to shape the answer.
+namespace osprey::core {
+
+enum class role { system, developer, user, assistant };
+
+const char* name(role r);
+
+enum class part_kind { text };
+
+struct message_part {
+    part_kind kind = part_kind::text;
+    std::string text;
+};
+
+struct message {
+    core::role role = role::user;
+    std::vector<message_part> parts;
+};
+
+struct sampling_params {
+    float temperature = 1.0f;  // 0 means greedy
+    float top_p = 1.0f;        // 1 disables nucleus sampling
+    int32_t top_k = 0;         // 0 disables top-k
+    float min_p = 0.0f;        // 0 disables min-p
+    float presence_penalty = 0.0f;
+    float frequency_penalty = 0.0f;
+    std::optional<uint32_t> seed;
+};
+
+struct chat_request {
+    std::string model;
+
+    // Exactly one of these is used: chat turns rendered with the model's chat
+    // template, or a raw prompt (the legacy Completions API).
+    std::vector<message> messages;
+    std::optional<std::string> prompt;
+
+    sampling_params sampling;
+    std::optional<int32_t> max_tokens;  // absent: until the context is full
+    std::vector<std::string> stop;
+    int32_t n = 1;              // independent choices for one prompt
+    int32_t top_logprobs = -1;  // -1: no logprobs; 0..20: with that many
+    bool stream = false;
+    bool include_usage = false;  // stream a final usage chunk
+};
+
+}  // namespace osprey::core

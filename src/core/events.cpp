@@ -1,0 +1,13 @@
+#include "core/events.hpp"
+
+namespace osprey::core {
+
+const char* name(finish_reason r) {
+    switch (r) {
+    case finish_reason::stop: return "stop";
+    case finish_reason::length: return "length";
+    }
+    return "stop";
+}
+
+}  // namespace osprey::core

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+// What the engine emits while it generates, for the adapters to shape into
+// their API's JSON or SSE events. Every text is whole UTF-8: the engine holds
+// back a character's bytes until the character is complete.
+namespace osprey::core {
+
+struct token_alternative {
+    std::string token;
+    float logprob = 0.0f;
+};
+
+struct token_logprob {
+    std::string token;  // the token's bytes as text; may be part of a character
+    float logprob = 0.0f;
+    std::vector<token_alternative> top;
+};
+
+// New text for one choice, and the logprobs of the tokens that produced it.
+struct text_delta {
+    int32_t index = 0;
+    std::string text;
+    std::vector<token_logprob> logprobs;
+};
+
+enum class finish_reason { stop, length };
+
+const char* name(finish_reason r);
+
+// The last event of one choice.
+struct choice_finished {
+    int32_t index = 0;
+    core::finish_reason reason = finish_reason::stop;
+    int32_t prompt_tokens = 0;
+    int32_t completion_tokens = 0;
+};
+
+// The choice could not finish; the error's public message may be sent.
+struct choice_failed {
+    int32_t index = 0;
+    core::error error;
+};
+
+using event = std::variant<text_delta, choice_finished, choice_failed>;
+
+// Receives the events of one request. `on_event` is called on the engine's
+// thread and must not block: implementations hand the event to their own
+// executor. `cancel` may be called from any thread; the engine then frees the
+// request's sequences before its next decode step and sends nothing more.
+class event_sink {
+public:
+    virtual ~event_sink() = default;
+    virtual void on_event(event e) = 0;
+
+    void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+    bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace osprey::core

@@ -1,0 +1,136 @@
+#include "core/log.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace osprey::core::log {
+
+namespace {
+
+std::atomic<format> current_format{format::text};
+
+spdlog::sink_ptr shared_sink() {
+    static spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    return sink;
+}
+
+std::string pattern_for(format f) {
+    if (f == format::json) {
+        return R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","component":"%n",%v})";
+    }
+    return "%Y-%m-%dT%H:%M:%S.%e %l %n %v";
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (unsigned char c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += static_cast<char>(c);
+            }
+        }
+    }
+    out += '"';
+}
+
+bool needs_quotes(std::string_view s) {
+    if (s.empty()) {
+        return true;
+    }
+    for (unsigned char c : s) {
+        if (c <= 0x20 || c == '"' || c == '=' || c == '\\' || c == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void append_text_value(std::string& out, std::string_view s) {
+    if (needs_quotes(s)) {
+        append_json_string(out, s);
+    } else {
+        out += s;
+    }
+}
+
+}  // namespace
+
+field::field(std::string_view key, std::string_view value) : key_(key), value_(value) {}
+field::field(std::string_view key, const std::string& value) : key_(key), value_(value) {}
+field::field(std::string_view key, const char* value) : key_(key), value_(value ? value : "") {}
+field::field(std::string_view key, bool value)
+    : key_(key), value_(value ? "true" : "false"), raw_(true) {}
+field::field(std::string_view key, double value) : key_(key), raw_(true) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", value);
+    value_ = buf;
+}
+
+void configure(format f, spdlog::level::level_enum level) {
+    current_format = f;
+    shared_sink()->set_pattern(pattern_for(f));
+    spdlog::set_level(level);
+    spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) { l->set_level(level); });
+}
+
+std::shared_ptr<spdlog::logger> get(const std::string& component) {
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    if (auto existing = spdlog::get(component)) {
+        return existing;
+    }
+    auto logger = std::make_shared<spdlog::logger>(component, shared_sink());
+    logger->set_level(spdlog::get_level());
+    spdlog::register_logger(logger);
+    return logger;
+}
+
+std::string format_event(std::string_view event, std::initializer_list<field> fields) {
+    std::string out;
+    if (current_format == format::json) {
+        out += "\"event\":";
+        append_json_string(out, event);
+        for (const auto& f : fields) {
+            out += ',';
+            append_json_string(out, f.key());
+            out += ':';
+            if (f.raw()) {
+                out += f.value();
+            } else {
+                append_json_string(out, f.value());
+            }
+        }
+        return out;
+    }
+    out += event;
+    for (const auto& f : fields) {
+        out += ' ';
+        out += f.key();
+        out += '=';
+        append_text_value(out, f.value());
+    }
+    return out;
+}
+
+void write(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view event,
+           std::initializer_list<field> fields) {
+    if (!logger.should_log(level)) {
+        return;
+    }
+    logger.log(level, "{}", format_event(event, fields));
+}
+
+}  // namespace osprey::core::log

@@ -1,0 +1,309 @@
+#include "engine/engine.hpp"
+
+#include <random>
+
+#include <common.h>
+#include <llama.h>
+
+#include "core/log.hpp"
+#include "engine/sampler.hpp"
+#include "engine/text_stream.hpp"
+
+namespace osprey::engine {
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = core::log::get("engine");
+    return l;
+}
+
+uint32_t choice_seed(const core::sampling_params& p, int32_t index) {
+    if (p.seed) {
+        // Each choice of one request draws its own sequence, reproducibly.
+        return *p.seed + static_cast<uint32_t>(index);
+    }
+    static std::mt19937 generator{std::random_device{}()};
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    return generator();
+}
+
+void add_to_batch(llama_batch& b, llama_token token, llama_pos pos, llama_seq_id seq, bool logits) {
+    const int32_t i = b.n_tokens++;
+    b.token[i] = token;
+    b.pos[i] = pos;
+    b.n_seq_id[i] = 1;
+    b.seq_id[i][0] = seq;
+    b.logits[i] = logits;
+}
+
+}  // namespace
+
+// One sequence of the context, and the choice that occupies it. Touched only
+// by the engine thread.
+struct engine::slot {
+    llama_seq_id seq_id = 0;
+    std::optional<choice_task> task;
+    size_t prompt_done = 0;  // prompt tokens already decoded
+    llama_pos n_past = 0;    // next position in the sequence
+    int32_t n_generated = 0;
+    std::optional<llama_token> next;  // sampled, to be decoded next step
+    int32_t logits_row = -1;          // batch row holding this slot's logits
+    std::unique_ptr<sampler> smp;
+    std::unique_ptr<text_stream> stream;
+
+    const generation_job& job() const { return *task->job; }
+    bool prompt_pending() const { return task && prompt_done < job().prompt.size(); }
+};
+
+engine::engine(std::unique_ptr<model> m, int32_t max_queue)
+    : model_(std::move(m)), max_queue_(max_queue) {
+    const auto n_seq = static_cast<int32_t>(llama_n_seq_max(model_->context()));
+    for (int32_t i = 0; i < n_seq; ++i) {
+        slots_.push_back(std::make_unique<slot>());
+        slots_.back()->seq_id = i;
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+engine::~engine() {
+    stop();
+}
+
+core::expected<void> engine::submit(generation_job job) {
+    auto shared = std::make_shared<const generation_job>(std::move(job));
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            return core::unexpected(
+                core::make_error(core::error_code::unavailable, "The server is shutting down."));
+        }
+        if (static_cast<int64_t>(queue_.size()) + shared->n > max_queue_) {
+            return core::unexpected(core::make_error(
+                core::error_code::too_many_requests,
+                "The server is busy: too many requests are waiting. Retry shortly."));
+        }
+        for (int32_t i = 0; i < shared->n; ++i) {
+            queue_.push_back({shared, i});
+        }
+    }
+    wake_.notify_one();
+    return {};
+}
+
+void engine::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !thread_.joinable()) {
+            return;
+        }
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void engine::run() {
+    const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
+    llama_batch batch = llama_batch_init(n_batch, 0, 1);
+    while (wait_for_work()) {
+        release_cancelled();
+        step(batch);
+    }
+    llama_batch_free(batch);
+    fail_everything();
+}
+
+// Blocks until there is something to decode, and moves queued choices into
+// free slots. Returns false when the engine is stopping.
+bool engine::wait_for_work() {
+    auto busy = [this] {
+        for (const auto& s : slots_) {
+            if (s->task) {
+                return true;
+            }
+        }
+        return false;
+    };
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || busy(); });
+    if (stopping_) {
+        return false;
+    }
+    for (auto& s : slots_) {
+        while (!s->task && !queue_.empty()) {
+            choice_task task = std::move(queue_.front());
+            queue_.pop_front();
+            if (!task.job->sink->cancelled()) {
+                admit(*s, std::move(task));
+            }
+        }
+    }
+    return true;
+}
+
+void engine::admit(slot& s, choice_task task) {
+    const auto& job = *task.job;
+    s.smp = std::make_unique<sampler>(job.sampling, model_->info().n_vocab,
+                                      choice_seed(job.sampling, task.index));
+    s.stream = std::make_unique<text_stream>(job.stop);
+    s.task = std::move(task);
+    core::log::debug(*logger(), "engine.admit",
+                     {{"req", job.request_id},
+                      {"choice", s.task->index},
+                      {"seq", s.seq_id},
+                      {"prompt_tokens", job.prompt.size()}});
+}
+
+// A client that went away frees its sequences before the next decode step.
+void engine::release_cancelled() {
+    for (auto& s : slots_) {
+        if (s->task && s->job().sink->cancelled()) {
+            core::log::debug(*logger(), "engine.cancelled",
+                             {{"req", s->job().request_id},
+                              {"choice", s->task->index},
+                              {"generated", s->n_generated}});
+            release(*s);
+        }
+    }
+}
+
+// Builds one batch from every active slot, decodes it, and samples for each
+// slot whose logits it produced. Returns false when there was nothing to do.
+bool engine::step(llama_batch& batch) {
+    llama_context* ctx = model_->context();
+    const auto n_batch = static_cast<int32_t>(llama_n_batch(ctx));
+    batch.n_tokens = 0;
+
+    for (auto& s : slots_) {
+        s->logits_row = -1;
+        if (s->task && s->next) {
+            add_to_batch(batch, *s->next, s->n_past++, s->seq_id, true);
+            s->logits_row = batch.n_tokens - 1;
+            s->next.reset();
+        }
+    }
+    for (auto& s : slots_) {
+        while (s->prompt_pending() && batch.n_tokens < n_batch) {
+            const auto& prompt = s->job().prompt;
+            const bool last = s->prompt_done + 1 == prompt.size();
+            add_to_batch(batch, prompt[s->prompt_done++], s->n_past++, s->seq_id, last);
+            if (last) {
+                s->logits_row = batch.n_tokens - 1;
+            }
+        }
+    }
+    if (batch.n_tokens == 0) {
+        return false;
+    }
+
+    if (const int32_t rc = llama_decode(ctx, batch); rc != 0) {
+        core::error e = core::make_error(core::error_code::internal,
+                                         "The model failed to generate a response.");
+        e.internal_detail = "llama_decode returned " + std::to_string(rc);
+        for (auto& s : slots_) {
+            if (s->task && (s->logits_row >= 0 || s->prompt_done > 0)) {
+                fail(*s, e);
+            }
+        }
+        return true;
+    }
+    for (auto& s : slots_) {
+        if (s->task && s->logits_row >= 0) {
+            process_output(*s);
+        }
+    }
+    return true;
+}
+
+void engine::process_output(slot& s) {
+    llama_context* ctx = model_->context();
+    const llama_vocab* vocab = model_->vocab();
+    const auto& job = s.job();
+
+    const llama_token token = s.smp->sample(ctx, s.logits_row);
+    ++s.n_generated;
+    if (llama_vocab_is_eog(vocab, token)) {
+        finish(s, core::finish_reason::stop);
+        return;
+    }
+
+    auto piece = [vocab](int32_t t) {
+        return common_token_to_piece(vocab, t, false);
+    };
+    std::optional<core::token_logprob> logprob;
+    if (job.top_logprobs >= 0) {
+        logprob = compute_logprob(llama_get_logits_ith(ctx, s.logits_row), model_->info().n_vocab,
+                                  token, job.top_logprobs, piece);
+    }
+    auto out = s.stream->push(piece(token), std::move(logprob));
+    if (!out.text.empty() || !out.logprobs.empty()) {
+        job.sink->on_event(
+            core::text_delta{s.task->index, std::move(out.text), std::move(out.logprobs)});
+    }
+
+    if (s.stream->stopped()) {
+        finish(s, core::finish_reason::stop);
+    } else if (job.max_tokens && s.n_generated >= *job.max_tokens) {
+        finish(s, core::finish_reason::length);
+    } else if (s.n_past >= model_->info().n_ctx_seq) {
+        finish(s, core::finish_reason::length);
+    } else {
+        s.next = token;
+    }
+}
+
+void engine::finish(slot& s, core::finish_reason reason) {
+    const auto& job = s.job();
+    auto rest = s.stream->flush();
+    if (!rest.text.empty() || !rest.logprobs.empty()) {
+        job.sink->on_event(
+            core::text_delta{s.task->index, std::move(rest.text), std::move(rest.logprobs)});
+    }
+    job.sink->on_event(core::choice_finished{
+        s.task->index, reason, static_cast<int32_t>(job.prompt.size()), s.n_generated});
+    release(s);
+}
+
+void engine::fail(slot& s, const core::error& e) {
+    core::log::error(*logger(), "engine.failed",
+                     {{"req", s.job().request_id}, {"detail", e.internal_detail}});
+    s.job().sink->on_event(core::choice_failed{s.task->index, e});
+    release(s);
+}
+
+void engine::release(slot& s) {
+    llama_memory_seq_rm(llama_get_memory(model_->context()), s.seq_id, -1, -1);
+    s.task.reset();
+    s.prompt_done = 0;
+    s.n_past = 0;
+    s.n_generated = 0;
+    s.next.reset();
+    s.logits_row = -1;
+    s.smp.reset();
+    s.stream.reset();
+}
+
+void engine::fail_everything() {
+    const core::error e =
+        core::make_error(core::error_code::unavailable, "The server is shutting down.");
+    for (auto& s : slots_) {
+        if (s->task) {
+            s->job().sink->on_event(core::choice_failed{s->task->index, e});
+            release(*s);
+        }
+    }
+    std::deque<choice_task> queued;
+    {
+        std::lock_guard lock(mutex_);
+        queued.swap(queue_);
+    }
+    for (auto& task : queued) {
+        task.job->sink->on_event(core::choice_failed{task.index, e});
+    }
+}
+
+}  // namespace osprey::engine

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/chat_request.hpp"
+#include "core/error.hpp"
+#include "core/events.hpp"
+#include "engine/model.hpp"
+
+struct llama_batch;
+
+namespace osprey::engine {
+
+// One request's work: a tokenized prompt and `n` choices to generate from it.
+struct generation_job {
+    std::string request_id;
+    std::vector<int32_t> prompt;
+    core::sampling_params sampling;
+    std::optional<int32_t> max_tokens;
+    std::vector<std::string> stop;
+    int32_t n = 1;
+    int32_t top_logprobs = -1;
+    std::shared_ptr<core::event_sink> sink;
+};
+
+// Runs generation on one thread of its own. Every active sequence advances
+// in one llama_decode per step: sampled tokens first, then prompt tokens in
+// chunks up to the batch size, so a long prompt never stalls the others for
+// more than one step. New work joins between steps.
+class engine {
+public:
+    // Starts the engine thread. `max_queue` bounds the choices waiting for a
+    // free sequence.
+    engine(std::unique_ptr<model> m, int32_t max_queue);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    const model& loaded_model() const { return *model_; }
+
+    // Thread-safe. Queues the job's choices; their events then reach the
+    // job's sink from the engine thread. Errors: too_many_requests when the
+    // queue is full, unavailable after stop().
+    core::expected<void> submit(generation_job job);
+
+    // Fails what is queued or running with `unavailable` and joins the thread.
+    void stop();
+
+private:
+    struct slot;
+    struct choice_task {
+        std::shared_ptr<const generation_job> job;
+        int32_t index = 0;
+    };
+
+    void run();
+    bool wait_for_work();
+    void admit(slot& s, choice_task task);
+    void release_cancelled();
+    bool step(llama_batch& batch);
+    void process_output(slot& s);
+    void finish(slot& s, core::finish_reason reason);
+    void fail(slot& s, const core::error& e);
+    void release(slot& s);
+    void fail_everything();
+
+    std::unique_ptr<model> model_;
+    const int32_t max_queue_;
+    std::vector<std::unique_ptr<slot>> slots_;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<choice_task> queue_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace osprey::engine

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.hpp"
+
+struct llama_model;
+struct llama_context;
+struct llama_vocab;
+struct common_chat_templates;
+struct mtmd_context;
+
+namespace osprey::engine {
+
+struct model_options {
+    std::string model_path;
+    std::string mmproj_path;   // empty: no projector
+    int32_t ctx_size = 0;      // tokens per sequence; 0: min(training context, 4096)
+    int32_t parallel = 4;      // sequences decoded together
+    int32_t threads = 0;       // 0: all cores
+    int32_t batch_size = 512;  // tokens per decode step
+};
+
+struct model_info {
+    std::string name;  // general.name, when the file has one
+    std::string architecture;
+    std::string description;  // llama.cpp's one-line summary
+    uint64_t n_params = 0;
+    uint64_t size_bytes = 0;
+    int32_t n_ctx_train = 0;
+    int32_t n_ctx_seq = 0;  // what one request can use
+    int32_t n_vocab = 0;
+    bool has_chat_template = false;
+    bool has_projector = false;
+};
+
+// Called with 0..1 while the weights load, on the loading thread.
+using load_progress = std::function<void(float)>;
+
+// A loaded model, its context and chat templates. Owns the llama.cpp objects
+// and frees them in the right order. After loading, the vocabulary and the
+// templates are read-only and may be used from any thread; the context
+// belongs to the engine thread alone.
+class model {
+public:
+    // Errors: invalid_value when the file is missing, unreadable or not a
+    // GGUF model (the internal detail says what llama.cpp reported).
+    static core::expected<std::unique_ptr<model>> load(const model_options& options,
+                                                       const load_progress& progress);
+    ~model();
+    model(const model&) = delete;
+    model& operator=(const model&) = delete;
+
+    const model_info& info() const { return info_; }
+    const llama_vocab* vocab() const { return vocab_; }
+    llama_context* context() const { return context_; }
+    const common_chat_templates* templates() const { return templates_; }
+
+private:
+    model() = default;
+
+    llama_model* model_ = nullptr;
+    llama_context* context_ = nullptr;
+    const llama_vocab* vocab_ = nullptr;
+    common_chat_templates* templates_ = nullptr;
+    mtmd_context* projector_ = nullptr;
+    model_info info_;
+};
+
+// Initializes llama.cpp's backends and routes its logging. Call once, first.
+void initialize_backend();
+
+// Checks what llama.cpp would otherwise report in a page of log lines: that
+// the file exists, can be read, and starts with the GGUF magic.
+// Errors: invalid_value, with the reason in the internal detail.
+core::expected<void> check_model_file(const std::string& path);
+
+// Routes llama.cpp's and ggml's own log lines to the "llama" logger (debug
+// level, errors as warnings) and remembers the last error for diagnostics.
+void install_llama_log();
+
+// The text of the last error llama.cpp logged on this thread, if any.
+std::string last_llama_error();
+
+}  // namespace osprey::engine

@@ -1,0 +1,81 @@
+#include "engine/sampler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <llama.h>
+
+namespace osprey::engine {
+
+namespace {
+
+// How far back presence and frequency penalties look, as in OpenAI's API
+// (which does not say) and llama.cpp's default.
+constexpr int32_t penalty_window = 64;
+
+}  // namespace
+
+sampler::sampler(const core::sampling_params& p, int32_t n_vocab, uint32_t seed) {
+    chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f) {
+        llama_sampler_chain_add(
+            chain_, llama_sampler_init_penalties(n_vocab, penalty_window, 1.0f, p.frequency_penalty,
+                                                 p.presence_penalty));
+    }
+    if (p.temperature <= 0.0f) {
+        llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
+        return;
+    }
+    if (p.top_k > 0) {
+        llama_sampler_chain_add(chain_, llama_sampler_init_top_k(p.top_k));
+    }
+    if (p.top_p < 1.0f) {
+        llama_sampler_chain_add(chain_, llama_sampler_init_top_p(p.top_p, 1));
+    }
+    if (p.min_p > 0.0f) {
+        llama_sampler_chain_add(chain_, llama_sampler_init_min_p(p.min_p, 1));
+    }
+    llama_sampler_chain_add(chain_, llama_sampler_init_temp(p.temperature));
+    llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+}
+
+sampler::~sampler() {
+    llama_sampler_free(chain_);
+}
+
+int32_t sampler::sample(llama_context* ctx, int32_t row) {
+    // llama_sampler_sample also accepts the token into the chain's state.
+    return llama_sampler_sample(chain_, ctx, row);
+}
+
+core::token_logprob compute_logprob(const float* logits, int32_t n_vocab, int32_t token,
+                                    int32_t top_n,
+                                    const std::function<std::string(int32_t)>& piece) {
+    const float max_logit = *std::max_element(logits, logits + n_vocab);
+    double sum = 0.0;
+    for (int32_t i = 0; i < n_vocab; ++i) {
+        sum += std::exp(static_cast<double>(logits[i] - max_logit));
+    }
+    const double log_sum = std::log(sum) + max_logit;
+    auto logprob_of = [&](int32_t t) {
+        return static_cast<float>(logits[t] - log_sum);
+    };
+
+    core::token_logprob out;
+    out.token = piece(token);
+    out.logprob = logprob_of(token);
+
+    const int32_t n = std::clamp(top_n, 0, n_vocab);
+    std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
+    std::iota(ids.begin(), ids.end(), 0);
+    std::partial_sort(ids.begin(), ids.begin() + n, ids.end(),
+                      [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+    for (int32_t i = 0; i < n; ++i) {
+        out.top.push_back({piece(ids[i]), logprob_of(ids[i])});
+    }
+    return out;
+}
+
+}  // namespace osprey::engine

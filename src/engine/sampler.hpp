@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/chat_request.hpp"
+#include "core/events.hpp"
+
+struct llama_context;
+struct llama_sampler;
+
+namespace osprey::engine {
+
+// One choice's sampler chain: penalties, top-k, top-p, min-p, temperature and
+// a seeded draw, or a greedy pick at temperature 0. Engine thread only.
+class sampler {
+public:
+    sampler(const core::sampling_params& params, int32_t n_vocab, uint32_t seed);
+    ~sampler();
+    sampler(const sampler&) = delete;
+    sampler& operator=(const sampler&) = delete;
+
+    // Samples from the logits of batch row `row` and records the token for
+    // the penalties.
+    int32_t sample(llama_context* ctx, int32_t row);
+
+private:
+    llama_sampler* chain_ = nullptr;
+};
+
+// The log-probability of `token` under the model's own distribution (the
+// softmax of the raw logits, before any sampling setting), and the `top_n`
+// most likely tokens with theirs. `piece` turns a token into its text.
+core::token_logprob compute_logprob(const float* logits, int32_t n_vocab, int32_t token,
+                                    int32_t top_n,
+                                    const std::function<std::string(int32_t)>& piece);
+
+}  // namespace osprey::engine

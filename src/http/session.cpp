@@ -1,0 +1,370 @@
+#include "http/session.hpp"
+
+#include <sstream>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+
+#include "core/log.hpp"
+#include "core/request_id.hpp"
+#include "http/connection_exchange.hpp"
+#include "http/router.hpp"
+
+namespace osprey::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = core::log::get("http");
+    return l;
+}
+
+// How long, and how many bytes, a refused request's remaining body is read
+// and thrown away before the connection closes, so that the client reads
+// the error instead of a reset.
+constexpr auto linger_time = std::chrono::seconds(2);
+
+// A stream whose reader falls this far behind is cut off, so that one slow
+// client cannot make the server hold an unbounded backlog for it.
+constexpr std::size_t max_backlog_bytes = 8u << 20;
+constexpr std::size_t linger_bytes = 64u << 20;
+
+// A client that closed its end, or whose connection broke.
+bool client_gone(const boost::system::error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+           ec == asio::error::eof || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::error::operation_aborted;
+}
+
+std::string strip_query(beast::string_view target) {
+    const auto question = target.find('?');
+    return std::string(target.substr(0, question));
+}
+
+}  // namespace
+
+session::session(tcp::socket socket, const server_options& options, const api::service& service)
+    : socket_(std::move(socket)),
+      options_(options),
+      service_(service),
+      read_timer_(socket_.get_executor()) {}
+
+session::~session() = default;
+
+void session::start() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+}
+
+void session::read_request() {
+    if (closed_ || reading_) {
+        return;
+    }
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    reading_ = true;
+    if (!current_) {
+        arm_read_timer();
+    }
+    bhttp::async_read_header(socket_, buffer_, *parser_,
+                             [self = shared_from_this()](boost::system::error_code ec,
+                                                         std::size_t) { self->on_header(ec); });
+}
+
+void session::on_header(boost::system::error_code ec) {
+    if (ec || closed_) {
+        on_request(ec);
+        return;
+    }
+    // curl and others wait for this before sending a large body.
+    const auto expect = parser_->get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue") && parser_->get().version() >= 11) {
+        queue({out_item::kind::raw, "HTTP/1.1 100 Continue\r\n\r\n"});
+    }
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          self->on_request(ec);
+                      });
+}
+
+void session::arm_read_timer() {
+    read_timer_.expires_after(options_.read_timeout);
+    read_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->reading_ || self->current_) {
+            return;
+        }
+        core::log::debug(*logger(), "http.read_timeout");
+        self->close();
+    });
+}
+
+void session::on_request(boost::system::error_code ec) {
+    reading_ = false;
+    read_timer_.cancel();
+    if (closed_) {
+        return;
+    }
+    if (ec) {
+        if (client_gone(ec)) {
+            lose_client();
+        } else if (ec == bhttp::error::body_limit) {
+            refuse(core::make_error(core::error_code::payload_too_large,
+                                    "The request body is larger than this server accepts (" +
+                                        std::to_string(options_.max_body_bytes) + " bytes)."));
+        } else if (ec == bhttp::error::header_limit) {
+            refuse(core::make_error(core::error_code::headers_too_large,
+                                    "The request headers are too large."));
+        } else {
+            refuse(core::make_error(core::error_code::invalid_value,
+                                    "The request is not valid HTTP/1.1."));
+        }
+        return;
+    }
+    auto req = parser_->release();
+    if (current_) {
+        // Pipelined: answer it once the current response is out, and read
+        // nothing more until then.
+        pipelined_ = std::move(req);
+        return;
+    }
+    dispatch(std::move(req));
+}
+
+void session::dispatch(bhttp::request<bhttp::string_body> req) {
+    const std::string path = strip_query(req.target());
+    auto ex = std::make_shared<connection_exchange>(shared_from_this(), core::make_request_id(),
+                                                    std::string(req.method_string()), path);
+    current_ = ex;
+    version_ = req.version();
+    close_after_response_ = !req.keep_alive();
+    route_request(service_, options_, req, path, ex);
+    // Keep reading: an EOF now means the client left, and the next request
+    // of a keep-alive connection starts arriving here.
+    read_request();
+}
+
+void session::refuse(const core::error& e) {
+    close_after_response_ = true;
+    linger_ = true;
+    if (current_) {
+        // A response is still going out; this request cannot be answered in
+        // order, so the connection ends after it.
+        return;
+    }
+    const std::string path = parser_ ? strip_query(parser_->get().target()) : std::string("/");
+    auto ex = std::make_shared<connection_exchange>(shared_from_this(), core::make_request_id(),
+                                                    "-", path);
+    current_ = ex;
+    version_ = 11;
+    service_.respond_error(*ex, path, ex->request_id(), e);
+}
+
+bool session::is_current(const connection_exchange& ex) const {
+    return !closed_ && current_.get() == &ex && !ex.finished;
+}
+
+void session::send_response(connection_exchange& ex, int status, std::string body,
+                            const api::header_list& headers) {
+    if (!is_current(ex) || ex.streaming) {
+        return;
+    }
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version_};
+    res.set(bhttp::field::server, "osprey");
+    res.set(bhttp::field::content_type, "application/json");
+    res.set("x-request-id", ex.request_id());
+    for (const auto& [name, value] : headers) {
+        res.set(name, value);
+    }
+    res.keep_alive(!close_after_response_);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    std::ostringstream out;
+    out << res;
+    ex.finished = true;
+    ex.status = status;
+    queue({out_item::kind::raw, out.str(), true});
+}
+
+void session::start_stream(connection_exchange& ex) {
+    if (!is_current(ex) || ex.streaming) {
+        return;
+    }
+    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, version_};
+    res.set(bhttp::field::server, "osprey");
+    res.set(bhttp::field::content_type, "text/event-stream");
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.set("x-request-id", ex.request_id());
+    // Tells reverse proxies not to hold events back.
+    res.set("x-accel-buffering", "no");
+    if (version_ >= 11) {
+        res.chunked(true);
+    } else {
+        close_after_response_ = true;  // HTTP/1.0: the end of the body is the close
+    }
+    res.keep_alive(!close_after_response_);
+    std::ostringstream out;
+    out << res.base();
+    ex.streaming = true;
+    ex.status = 200;
+    queue({out_item::kind::raw, out.str()});
+}
+
+void session::send_event(connection_exchange& ex, std::string payload) {
+    if (!is_current(ex) || !ex.streaming) {
+        return;
+    }
+    std::string event = "data: " + payload + "\n\n";
+    queue({version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, std::move(event)});
+}
+
+void session::end_stream(connection_exchange& ex) {
+    if (!is_current(ex) || !ex.streaming) {
+        return;
+    }
+    ex.finished = true;
+    queue({version_ >= 11 ? out_item::kind::last_chunk : out_item::kind::raw, "", true});
+}
+
+void session::queue(out_item item) {
+    backlog_bytes_ += item.data.size();
+    if (backlog_bytes_ > max_backlog_bytes) {
+        core::log::warn(*logger(), "http.slow_reader",
+                        {{"req", current_ ? current_->request_id() : std::string("-")},
+                         {"backlog_bytes", backlog_bytes_}});
+        lose_client();
+        return;
+    }
+    out_.push_back(std::move(item));
+    write_next();
+}
+
+void session::write_next() {
+    if (writing_ || out_.empty() || closed_) {
+        return;
+    }
+    writing_ = true;
+    auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        self->writing_ = false;
+        // The connection may have been closed (and the queue emptied) after
+        // this write finished but before its completion ran.
+        if (self->closed_) {
+            return;
+        }
+        if (ec) {
+            self->lose_client();
+            return;
+        }
+        const bool last = self->out_.front().ends_response;
+        self->backlog_bytes_ -= self->out_.front().data.size();
+        self->out_.pop_front();
+        if (last) {
+            self->on_response_done();
+        }
+        self->write_next();
+    };
+    const out_item& item = out_.front();
+    switch (item.type) {
+    case out_item::kind::raw:
+        asio::async_write(socket_, asio::buffer(item.data), std::move(done));
+        break;
+    case out_item::kind::chunk:
+        asio::async_write(socket_, bhttp::make_chunk(asio::buffer(item.data)), std::move(done));
+        break;
+    case out_item::kind::last_chunk:
+        asio::async_write(socket_, bhttp::make_chunk_last(), std::move(done));
+        break;
+    }
+}
+
+void session::on_response_done() {
+    if (current_) {
+        current_->log_summary(current_->status);
+        current_.reset();
+    }
+    if (close_after_response_) {
+        if (linger_) {
+            linger_and_close();
+        } else {
+            close();
+        }
+        return;
+    }
+    if (pipelined_) {
+        auto req = std::move(*pipelined_);
+        pipelined_.reset();
+        dispatch(std::move(req));
+        return;
+    }
+    if (reading_) {
+        arm_read_timer();  // the read in flight now waits for an idle client
+    } else {
+        read_request();
+    }
+}
+
+// The client went away, or its connection broke. A response in progress
+// stops: its generation is cancelled through the disconnect callback.
+void session::lose_client() {
+    if (current_ && !current_->finished) {
+        current_->log_summary(499);  // nginx's "client closed request"
+    }
+    close();
+}
+
+void session::close() {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    read_timer_.cancel();
+    out_.clear();
+    backlog_bytes_ = 0;
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    if (current_) {
+        current_->notify_disconnect();
+        current_.reset();
+    }
+    pipelined_.reset();
+}
+
+// Half-closes, then reads and drops what the client still sends (the rest
+// of a refused body) for a bounded time, so that it sees the response.
+void session::linger_and_close() {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    read_timer_.expires_after(linger_time);
+    read_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) {
+            self->close();
+        }
+    });
+    drain(0);
+}
+
+void session::drain(std::size_t total) {
+    if (closed_ || total > linger_bytes) {
+        close();
+        return;
+    }
+    auto space = buffer_.prepare(16u << 10);
+    socket_.async_read_some(
+        space, [self = shared_from_this(), total](boost::system::error_code ec, std::size_t n) {
+            self->buffer_.consume(self->buffer_.size());
+            if (ec) {
+                self->close();
+                return;
+            }
+            self->drain(total + n);
+        });
+}
+
+}  // namespace osprey::http

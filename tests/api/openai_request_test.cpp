@@ -1,0 +1,157 @@
+#include "api/openai_request.hpp"
+
+#include <gtest/gtest.h>
+
+namespace osprey::api::openai {
+namespace {
+
+core::error chat_error(const std::string& body) {
+    auto r = parse_chat_request(body);
+    EXPECT_FALSE(r) << body;
+    return r ? core::error{} : r.error();
+}
+
+TEST(ParseChatRequest, ReadsEverySupportedField) {
+    auto r = parse_chat_request(R"({
+        "model": "m",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "developer", "content": [{"type": "text", "text": "Dev"}]},
+            {"role": "user", "content": "Hi", "name": "ann"},
+            {"role": "assistant", "content": "Hello"},
+            {"role": "user", "content": [{"type": "text", "text": "a"},
+                                         {"type": "text", "text": "b"}]}
+        ],
+        "max_completion_tokens": 12, "temperature": 0.5, "top_p": 0.9, "top_k": 40,
+        "min_p": 0.05, "seed": 123, "stop": ["x", "y"], "presence_penalty": 0.5,
+        "frequency_penalty": -0.5, "logprobs": true, "top_logprobs": 3, "n": 2,
+        "stream": true, "stream_options": {"include_usage": true}, "user": "u1"
+    })");
+    ASSERT_TRUE(r) << r.error().public_message;
+    EXPECT_EQ(r->model, "m");
+    ASSERT_EQ(r->messages.size(), 5u);
+    EXPECT_EQ(r->messages[1].role, core::role::developer);
+    EXPECT_EQ(r->messages[4].parts.size(), 2u);
+    EXPECT_EQ(r->max_tokens, 12);
+    EXPECT_FLOAT_EQ(r->sampling.temperature, 0.5f);
+    EXPECT_FLOAT_EQ(r->sampling.top_p, 0.9f);
+    EXPECT_EQ(r->sampling.top_k, 40);
+    EXPECT_EQ(r->sampling.seed, 123u);
+    EXPECT_EQ(r->stop, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(r->top_logprobs, 3);
+    EXPECT_EQ(r->n, 2);
+    EXPECT_TRUE(r->stream);
+    EXPECT_TRUE(r->include_usage);
+}
+
+TEST(ParseChatRequest, DefaultsMatchOpenAi) {
+    auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
+    ASSERT_TRUE(r);
+    EXPECT_FLOAT_EQ(r->sampling.temperature, 1.0f);
+    EXPECT_FALSE(r->max_tokens);
+    EXPECT_EQ(r->top_logprobs, -1);
+    EXPECT_EQ(r->n, 1);
+    EXPECT_FALSE(r->stream);
+}
+
+TEST(ParseChatRequest, StopMayBeAString) {
+    auto r = parse_chat_request(
+        R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":"END"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->stop, std::vector<std::string>{"END"});
+}
+
+TEST(ParseChatRequest, MalformedJsonIsInvalidJson) {
+    EXPECT_EQ(chat_error("{\"model\": ").code, core::error_code::invalid_json);
+    EXPECT_EQ(chat_error("[1,2]").code, core::error_code::invalid_json);
+}
+
+TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
+    struct bad_case {
+        const char* body;
+        core::error_code code;
+        const char* param;
+    };
+    const bad_case cases[] = {
+        {R"({"messages":[{"role":"user","content":"x"}]})", core::error_code::missing_parameter,
+         "model"},
+        {R"({"model":"m"})", core::error_code::missing_parameter, "messages"},
+        {R"({"model":"m","messages":"hi"})", core::error_code::invalid_type, "messages"},
+        {R"({"model":"m","messages":[]})", core::error_code::invalid_value, "messages"},
+        {R"({"model":"m","messages":[{"role":"wizard","content":"x"}]})",
+         core::error_code::invalid_value, "messages[0].role"},
+        {R"({"model":"m","messages":[{"content":"x"}]})", core::error_code::missing_parameter,
+         "messages[0].role"},
+        {R"({"model":"m","messages":[{"role":"user","content":5}]})",
+         core::error_code::invalid_type, "messages[0].content"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})",
+         core::error_code::unsupported_parameter, "messages[0].content[0].type"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"})",
+         core::error_code::invalid_type, "temperature"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":3})",
+         core::error_code::invalid_value, "temperature"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":0})",
+         core::error_code::invalid_value, "max_tokens"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":2.5})",
+         core::error_code::invalid_type, "max_tokens"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"n":9})",
+         core::error_code::invalid_value, "n"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"top_logprobs":2})",
+         core::error_code::invalid_value, "top_logprobs"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]})",
+         core::error_code::invalid_value, "stop"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]})",
+         core::error_code::unsupported_parameter, "tools"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],
+             "response_format":{"type":"json_object"}})",
+         core::error_code::unsupported_parameter, "response_format"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"frobnicate":1})",
+         core::error_code::unknown_parameter, "frobnicate"},
+        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",
+         core::error_code::unsupported_parameter, "messages[0].role"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],
+             "stream_options":{"include_usage":1}})",
+         core::error_code::invalid_type, "stream_options.include_usage"},
+    };
+    for (const auto& c : cases) {
+        const core::error e = chat_error(c.body);
+        EXPECT_EQ(e.code, c.code) << c.body << " -> " << e.public_message;
+        EXPECT_EQ(e.param, c.param) << c.body;
+        EXPECT_NE(e.public_message.find(c.param), std::string::npos) << e.public_message;
+    }
+}
+
+TEST(ParseChatRequest, ResponseFormatTextIsAccepted) {
+    EXPECT_TRUE(parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                                       "response_format":{"type":"text"}})"));
+}
+
+TEST(ParseCompletionRequest, ReadsPromptAndDefaultsToSixteenTokens) {
+    auto r = parse_completion_request(R"({"model":"m","prompt":"Once"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->prompt, "Once");
+    EXPECT_EQ(r->max_tokens, 16);
+    EXPECT_TRUE(r->messages.empty());
+}
+
+TEST(ParseCompletionRequest, LogprobsIsACount) {
+    auto r = parse_completion_request(R"({"model":"m","prompt":["Once"],"logprobs":2})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->top_logprobs, 2);
+}
+
+TEST(ParseCompletionRequest, RefusesWhatItCannotHonour) {
+    auto echo = parse_completion_request(R"({"model":"m","prompt":"x","echo":true})");
+    ASSERT_FALSE(echo);
+    EXPECT_EQ(echo.error().param, "echo");
+    EXPECT_TRUE(parse_completion_request(R"({"model":"m","prompt":"x","echo":false})"));
+    auto tokens = parse_completion_request(R"({"model":"m","prompt":[1,2,3]})");
+    ASSERT_FALSE(tokens);
+    EXPECT_EQ(tokens.error().param, "prompt");
+    auto missing = parse_completion_request(R"({"model":"m"})");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, core::error_code::missing_parameter);
+}
+
+}  // namespace
+}  // namespace osprey::api::openai

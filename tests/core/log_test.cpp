@@ -1,0 +1,31 @@
+#include "core/log.hpp"
+
+#include <gtest/gtest.h>
+
+namespace osprey::core::log {
+namespace {
+
+class LogFormat : public ::testing::Test {
+protected:
+    void TearDown() override { configure(format::text, spdlog::level::info); }
+};
+
+TEST_F(LogFormat, TextQuotesValuesThatCouldForgeFields) {
+    configure(format::text, spdlog::level::info);
+    EXPECT_EQ(format_event("http.request", {{"req", "req_1"}, {"status", 200}}),
+              "http.request req=req_1 status=200");
+    // A newline or a "key=value" inside a value must not start a new line or field.
+    EXPECT_EQ(format_event("e", {{"path", "/x\nfake.event a=b"}}),
+              "e path=\"/x\\nfake.event a=b\"");
+    EXPECT_EQ(format_event("e", {{"empty", ""}}), "e empty=\"\"");
+}
+
+TEST_F(LogFormat, JsonEscapesAndKeepsNumbersRaw) {
+    configure(format::json, spdlog::level::info);
+    EXPECT_EQ(format_event("e", {{"s", "a\"b"}, {"n", 3}, {"ok", true}}),
+              R"("event":"e","s":"a\"b","n":3,"ok":true)");
+    EXPECT_EQ(format_event("e", {{"c", "\x01"}}), R"("event":"e","c":"\u0001")");
+}
+
+}  // namespace
+}  // namespace osprey::core::log

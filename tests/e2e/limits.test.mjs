@@ -1,0 +1,29 @@
+// --max-body-bytes: a request body over the limit is refused with 413 and nothing else breaks.
+
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+
+import {
+    assertRawError, assertServing, chatMessages, expectApiError, postRaw,
+} from './lib/api.mjs';
+import { describeEachModel, useServer } from './lib/suite.mjs';
+
+const LIMIT = 4096;
+
+describeEachModel('request size limit', (model) => {
+    const ctx = useServer(model, { args: ['--max-body-bytes', String(LIMIT)] });
+    const oversized = {
+        model: model.id, messages: chatMessages('a '.repeat(LIMIT)), max_tokens: 1,
+    };
+
+    it('refuses a body over --max-body-bytes with 413 through the SDK', async () => {
+        assert.ok(JSON.stringify(oversized).length > LIMIT);
+        await expectApiError(ctx.client.chat.completions.create(oversized), { status: 413 });
+        await assertServing(ctx);
+    });
+
+    it('sends an OpenAI-shaped 413 on the wire', async () => {
+        assertRawError(await postRaw(ctx.server, '/v1/chat/completions', oversized), 413);
+        await assertServing(ctx);
+    });
+});

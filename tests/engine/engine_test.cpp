@@ -1,0 +1,218 @@
+#include "engine/engine.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "engine/model.hpp"
+#include "engine/prompt.hpp"
+
+namespace osprey::engine {
+namespace {
+
+// Collects a request's events as the engine sends them.
+class recording_sink : public core::event_sink {
+public:
+    explicit recording_sink(int32_t choices, int cancel_after_deltas = -1)
+        : text_(static_cast<size_t>(choices)), cancel_after_(cancel_after_deltas) {}
+
+    void on_event(core::event e) override {
+        std::lock_guard lock(mutex_);
+        ++events_;
+        if (auto* d = std::get_if<core::text_delta>(&e)) {
+            text_[static_cast<size_t>(d->index)] += d->text;
+            logprobs_ += d->logprobs.size();
+            if (++deltas_ == cancel_after_) {
+                cancel();
+                cancelled_cv_.notify_all();
+            }
+        } else if (auto* f = std::get_if<core::choice_finished>(&e)) {
+            finished_.push_back(*f);
+        } else {
+            failed_ = true;
+        }
+        cv_.notify_all();
+    }
+
+    bool wait_finished(size_t n) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, std::chrono::seconds(30), [&] {
+            return finished_.size() >= n || failed_;
+        }) && !failed_;
+    }
+
+    std::string text(int32_t i) {
+        std::lock_guard lock(mutex_);
+        return text_[static_cast<size_t>(i)];
+    }
+    std::vector<core::choice_finished> finished() {
+        std::lock_guard lock(mutex_);
+        return finished_;
+    }
+    int events() {
+        std::lock_guard lock(mutex_);
+        return events_;
+    }
+    size_t logprobs() {
+        std::lock_guard lock(mutex_);
+        return logprobs_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::condition_variable cancelled_cv_;
+    std::vector<std::string> text_;
+    std::vector<core::choice_finished> finished_;
+    bool failed_ = false;
+    int events_ = 0;
+    int deltas_ = 0;
+    size_t logprobs_ = 0;
+    int cancel_after_;
+};
+
+class EngineTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        initialize_backend();
+        model_options o;
+        o.model_path = OSPREY_STORIES_MODEL;
+        o.ctx_size = 256;
+        o.parallel = 2;
+        o.threads = 2;
+        auto m = model::load(o, nullptr);
+        ASSERT_TRUE(m) << m.error().internal_detail;
+        engine_ = new engine(std::move(*m), 4);
+    }
+    static void TearDownTestSuite() {
+        delete engine_;
+        engine_ = nullptr;
+    }
+
+    static generation_job job_for(const std::string& user_text, int32_t max_tokens,
+                                  std::shared_ptr<core::event_sink> sink) {
+        core::chat_request r;
+        r.messages.push_back({core::role::user, {{core::part_kind::text, user_text}}});
+        r.max_tokens = max_tokens;
+        auto tokens = prepare_prompt(engine_->loaded_model(), r);
+        EXPECT_TRUE(tokens);
+        generation_job job;
+        job.request_id = "req_test";
+        job.prompt = *tokens;
+        job.max_tokens = max_tokens;
+        job.sampling.temperature = 0.0f;
+        job.sink = std::move(sink);
+        return job;
+    }
+
+    static engine* engine_;
+};
+
+engine* EngineTest::engine_ = nullptr;
+
+TEST_F(EngineTest, LoadsTheTrainedModelWithFallbackTemplate) {
+    const auto& info = engine_->loaded_model().info();
+    EXPECT_EQ(info.architecture, "llama");
+    EXPECT_EQ(info.n_vocab, 512);
+    EXPECT_FALSE(info.has_chat_template);
+    EXPECT_EQ(info.n_ctx_seq, 256);
+}
+
+TEST_F(EngineTest, RefusesAPromptLongerThanTheContext) {
+    core::chat_request r;
+    std::string long_text;
+    for (int i = 0; i < 400; ++i) {
+        long_text += "once upon a time ";
+    }
+    r.messages.push_back({core::role::user, {{core::part_kind::text, long_text}}});
+    auto tokens = prepare_prompt(engine_->loaded_model(), r);
+    ASSERT_FALSE(tokens);
+    EXPECT_EQ(tokens.error().code, core::error_code::context_length_exceeded);
+}
+
+TEST_F(EngineTest, RefusesMaxTokensPastTheContext) {
+    core::chat_request r;
+    r.messages.push_back({core::role::user, {{core::part_kind::text, "Hi"}}});
+    r.max_tokens = 1000;
+    auto tokens = prepare_prompt(engine_->loaded_model(), r);
+    ASSERT_FALSE(tokens);
+    EXPECT_EQ(tokens.error().param, "max_tokens");
+}
+
+TEST_F(EngineTest, GeneratesUpToMaxTokensThenFinishesWithLength) {
+    auto sink = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Tell me a story.", 8, sink)));
+    ASSERT_TRUE(sink->wait_finished(1));
+    auto f = sink->finished().at(0);
+    EXPECT_EQ(f.reason, core::finish_reason::length);
+    EXPECT_EQ(f.completion_tokens, 8);
+    EXPECT_GT(f.prompt_tokens, 0);
+    EXPECT_FALSE(sink->text(0).empty());
+}
+
+TEST_F(EngineTest, GreedyGenerationIsDeterministic) {
+    auto a = std::make_shared<recording_sink>(1);
+    auto b = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Lily went to the park.", 20, a)));
+    ASSERT_TRUE(engine_->submit(job_for("Lily went to the park.", 20, b)));
+    ASSERT_TRUE(a->wait_finished(1));
+    ASSERT_TRUE(b->wait_finished(1));
+    EXPECT_EQ(a->text(0), b->text(0));
+}
+
+TEST_F(EngineTest, SeveralChoicesEachFinish) {
+    auto sink = std::make_shared<recording_sink>(3);
+    auto job = job_for("A cat", 6, sink);
+    job.n = 3;
+    job.sampling.temperature = 1.0f;
+    job.sampling.seed = 7;
+    ASSERT_TRUE(engine_->submit(std::move(job)));
+    ASSERT_TRUE(sink->wait_finished(3));
+    std::vector<bool> seen(3, false);
+    for (const auto& f : sink->finished()) {
+        seen.at(static_cast<size_t>(f.index)) = true;
+    }
+    EXPECT_EQ(seen, std::vector<bool>(3, true));
+}
+
+TEST_F(EngineTest, LogprobsArrivePerToken) {
+    auto sink = std::make_shared<recording_sink>(1);
+    auto job = job_for("The dog", 5, sink);
+    job.top_logprobs = 3;
+    ASSERT_TRUE(engine_->submit(std::move(job)));
+    ASSERT_TRUE(sink->wait_finished(1));
+    EXPECT_GE(sink->logprobs(), 1u);
+}
+
+TEST_F(EngineTest, CancelledRequestStopsAndEngineKeepsServing) {
+    auto cancelled = std::make_shared<recording_sink>(1, 2);
+    ASSERT_TRUE(engine_->submit(job_for("Once upon a time", 200, cancelled)));
+    // A later request still completes, so the cancelled one freed its sequence.
+    auto next = std::make_shared<recording_sink>(1);
+    auto second = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Hello", 4, next)));
+    ASSERT_TRUE(engine_->submit(job_for("Hello", 4, second)));
+    ASSERT_TRUE(next->wait_finished(1));
+    ASSERT_TRUE(second->wait_finished(1));
+    EXPECT_TRUE(cancelled->finished().empty());
+    EXPECT_LT(cancelled->events(), 10);
+}
+
+TEST_F(EngineTest, FullQueueRefusesWithTooManyRequests) {
+    std::vector<std::shared_ptr<recording_sink>> sinks;
+    core::expected<void> last;
+    for (int i = 0; i < 20 && last; ++i) {
+        sinks.push_back(std::make_shared<recording_sink>(1));
+        last = engine_->submit(job_for("Busy", 30, sinks.back()));
+    }
+    ASSERT_FALSE(last);
+    EXPECT_EQ(last.error().code, core::error_code::too_many_requests);
+    for (auto& s : sinks) {
+        s->cancel();
+    }
+}
+
+}  // namespace
+}  // namespace osprey::engine
