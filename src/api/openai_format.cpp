@@ -11,7 +11,7 @@ namespace osprey::api::openai {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Token strings may hold part of a UTF-8 character; they are sent with the
 // broken bytes replaced (the exact bytes go in `bytes`).

@@ -13,7 +13,7 @@ namespace osprey::api {
 
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const std::shared_ptr<spdlog::logger>& logger() {
     static const auto l = core::log::get("api");

@@ -1,4 +1,5 @@
 #include <string>
+#include <utility>
 
 #include <ggml.h>
 #include <llama.h>
@@ -15,7 +16,7 @@ namespace {
 // ones marked CONT), so each thread assembles its own line before logging it.
 thread_local std::string line_buffer;
 thread_local ggml_log_level line_level = GGML_LOG_LEVEL_DEBUG;
-thread_local std::string last_error;
+thread_local std::string captured_errors;
 
 void emit_line() {
     static const auto logger = core::log::get("llama");
@@ -27,11 +28,15 @@ void emit_line() {
     if (text.empty()) {
         return;
     }
+    // llama.cpp's errors come back to osprey as failed calls, which osprey
+    // reports in one line with this text as its detail; logged as they come
+    // they would only repeat it, so they stay at debug level.
     if (line_level == GGML_LOG_LEVEL_ERROR) {
-        last_error = text;
-        core::log::warn(*logger, "llama.error", {{"text", text}});
+        captured_errors += captured_errors.empty() ? "" : "; ";
+        captured_errors += text;
+        core::log::debug(*logger, "llama.error", {{"text", text}});
     } else if (line_level == GGML_LOG_LEVEL_WARN) {
-        core::log::info(*logger, "llama.warning", {{"text", text}});
+        core::log::debug(*logger, "llama.warning", {{"text", text}});
     } else {
         core::log::write(*logger, spdlog::level::trace, "llama.log", {{"text", text}});
     }
@@ -57,8 +62,8 @@ void install_llama_log() {
     mtmd_log_set(on_llama_log, nullptr);
 }
 
-std::string last_llama_error() {
-    return last_error;
+std::string take_llama_errors() {
+    return std::exchange(captured_errors, std::string());
 }
 
 }  // namespace osprey::engine

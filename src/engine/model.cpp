@@ -87,13 +87,14 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
         return core::unexpected(ok.error());
     }
     std::unique_ptr<model> m(new model());
+    take_llama_errors();   // only this load's errors explain its failure
 
     llama_model_params mp = llama_model_default_params();
     mp.progress_callback = forward_progress;
     mp.progress_callback_user_data = const_cast<load_progress*>(&progress);
     m->model_ = llama_model_load_from_file(options.model_path.c_str(), mp);
     if (!m->model_) {
-        return core::unexpected(load_error(options.model_path, last_llama_error()));
+        return core::unexpected(load_error(options.model_path, take_llama_errors()));
     }
     m->vocab_ = llama_model_get_vocab(m->model_);
 
@@ -116,7 +117,7 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
     m->context_ = llama_init_from_model(m->model_, context_params(options, n_ctx_seq));
     if (!m->context_) {
         return core::unexpected(
-            load_error(options.model_path, "cannot create the context: " + last_llama_error()));
+            load_error(options.model_path, "cannot create the context: " + take_llama_errors()));
     }
     info.n_ctx_seq = static_cast<int32_t>(llama_n_ctx_seq(m->context_));
 
@@ -142,7 +143,7 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
         pp.n_threads = options.threads > 0 ? options.threads : default_threads();
         m->projector_ = mtmd_init_from_file(options.mmproj_path.c_str(), m->model_, pp);
         if (!m->projector_) {
-            return core::unexpected(load_error(options.mmproj_path, last_llama_error()));
+            return core::unexpected(load_error(options.mmproj_path, take_llama_errors()));
         }
         info.has_projector = true;
     }

@@ -78,11 +78,11 @@ void initialize_backend();
 // Errors: invalid_value, with the reason in the internal detail.
 core::expected<void> check_model_file(const std::string& path);
 
-// Routes llama.cpp's and ggml's own log lines to the "llama" logger (debug
-// level, errors as warnings) and remembers the last error for diagnostics.
+// Routes llama.cpp's and ggml's own log lines to the "llama" logger at debug
+// level, and keeps the errors they report for diagnostics.
 void install_llama_log();
 
-// The text of the last error llama.cpp logged on this thread, if any.
-std::string last_llama_error();
+// The errors llama.cpp logged on this thread since the last call, joined.
+std::string take_llama_errors();
 
 }  // namespace osprey::engine

@@ -13,13 +13,21 @@ const STOP_GRACE_MS = 5_000;
 const LISTENING_LINE = /http\.listening\b.*\bport=(\d+)/;
 const STDERR_KEEP_CHARS = 20_000;
 
-// Every child still alive, so that a crashing test process does not leave servers behind.
+// Every child still alive, so that a test process that crashes or is interrupted (a CTest
+// timeout, Ctrl-C) does not leave servers behind.
 const live_children = new Set();
-process.on('exit', () => {
+const killChildren = () => {
     for (const child of live_children) {
         child.kill('SIGKILL');
     }
-});
+};
+process.on('exit', killChildren);
+for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+    process.on(signal, () => {
+        killChildren();
+        process.exit(128 + number);
+    });
+}
 
 /** Path of the server binary, or undefined when the suite should be skipped. */
 export function serverBinary() {
@@ -44,9 +52,11 @@ export async function startServer(model_path, { args = [], env = {} } = {}) {
     if (!existsSync(model_path)) {
         throw new Error(`model file not found: ${model_path}`);
     }
+    // One thread: the test models are tiny, and on a loaded machine (CTest runs other tests
+    // beside this one) threads that wait on each other make requests 10-100 times slower.
     const argv = [
         'serve', '--model', model_path, '--host', '127.0.0.1', '--port', '0',
-        '--ctx-size', '512', '--parallel', '2', ...args,
+        '--ctx-size', '512', '--parallel', '2', '--threads', '1', ...args,
     ];
     const child = spawn(serverBinary(), argv, {
         env: { ...inheritedEnv(), ...env },
