@@ -87,7 +87,7 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
         return core::unexpected(ok.error());
     }
     std::unique_ptr<model> m(new model());
-    take_llama_errors();   // only this load's errors explain its failure
+    take_llama_errors();  // only this load's errors explain its failure
 
     llama_model_params mp = llama_model_default_params();
     mp.progress_callback = forward_progress;
