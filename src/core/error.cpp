@@ -10,7 +10,8 @@ int http_status(error_code code) {
     case error_code::missing_parameter:
     case error_code::unsupported_parameter:
     case error_code::unknown_parameter:
-    case error_code::context_length_exceeded: return 400;
+    case error_code::context_length_exceeded:
+    case error_code::media_unavailable: return 400;
     case error_code::unauthorized: return 401;
     case error_code::not_found:
     case error_code::model_not_found: return 404;
@@ -34,6 +35,7 @@ const char* name(error_code code) {
     case error_code::unsupported_parameter: return "unsupported_parameter";
     case error_code::unknown_parameter: return "unknown_parameter";
     case error_code::context_length_exceeded: return "context_length_exceeded";
+    case error_code::media_unavailable: return "media_unavailable";
     case error_code::unauthorized: return "invalid_api_key";
     case error_code::not_found: return "unknown_url";
     case error_code::model_not_found: return "model_not_found";

@@ -17,6 +17,7 @@ enum class error_code {
     unsupported_parameter,    // 400: a known field that osprey cannot honour
     unknown_parameter,        // 400: a field the API does not define
     context_length_exceeded,  // 400: the prompt does not fit the context
+    media_unavailable,        // 400: remote or local media refused or not fetched
     unauthorized,             // 401
     not_found,                // 404: no such route
     model_not_found,          // 404
