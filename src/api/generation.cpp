@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/prompt.hpp"
+#include "media/media_gate.hpp"
 
 namespace osprey::api {
 
@@ -138,12 +139,56 @@ void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
     }
 }
 
+// Media that passed the gate must also be something the model can take.
+core::expected<void> check_modalities(const generation_context& c) {
+    for (const auto& m : c.request.messages) {
+        for (const auto& p : m.parts) {
+            if (p.kind == core::part_kind::text) {
+                continue;
+            }
+            if (!c.engine->loaded_model().info().has_projector) {
+                return core::unexpected(core::make_error(
+                    core::error_code::invalid_value,
+                    std::string("This model does not accept ") + core::name(p.kind) +
+                        " input: it was loaded without a multimodal projector.",
+                    p.param));
+            }
+            // TODO: feed checked media to the model through mtmd (issue 4); until
+            // then a model with a projector still answers text-only requests only.
+            return core::unexpected(core::make_error(core::error_code::unsupported_parameter,
+                                                     std::string("This server does not pass ") +
+                                                         core::name(p.kind) +
+                                                         " input to the model yet.",
+                                                     p.param));
+        }
+    }
+    return {};
+}
+
+// Runs on a blocking worker: everything that may take long or fail before
+// the response starts.
+core::expected<std::vector<int32_t>> prepare(generation_context& c) {
+    if (media::media_gate::has_media(c.request)) {
+        if (c.gate == nullptr) {
+            return core::unexpected(core::make_error(core::error_code::internal,
+                                                     "This server cannot take media input."));
+        }
+        if (auto ok = c.gate->resolve(c.request, c.request_id); !ok) {
+            return core::unexpected(ok.error());
+        }
+        if (auto ok = check_modalities(c); !ok) {
+            return core::unexpected(ok.error());
+        }
+    }
+    return engine::prepare_prompt(c.engine->loaded_model(), c.request);
+}
+
 }  // namespace
 
 void start_generation(generation_context context) {
     auto shared = std::make_shared<generation_context>(std::move(context));
     shared->run_blocking([shared] {
-        auto tokens = engine::prepare_prompt(shared->engine->loaded_model(), shared->request);
+        auto tokens = prepare(*shared);
         shared->ex->post([shared, tokens = std::move(tokens)]() mutable {
             if (!tokens) {
                 shared->respond_error(tokens.error());

@@ -13,6 +13,10 @@ namespace osprey::engine {
 class engine;
 }
 
+namespace osprey::media {
+class media_gate;
+}
+
 namespace osprey::api {
 
 // Runs `work` away from the I/O threads (template rendering and tokenizing
@@ -25,6 +29,7 @@ using error_responder = std::function<void(const core::error&)>;
 struct generation_context {
     std::shared_ptr<exchange> ex;
     engine::engine* engine = nullptr;
+    const media::media_gate* gate = nullptr;
     core::chat_request request;
     std::unique_ptr<formatter> format;
     std::string request_id;
@@ -32,10 +37,10 @@ struct generation_context {
     error_responder respond_error;
 };
 
-// The shared back half of every generating route: prepares the prompt off
-// the I/O threads, queues the job, and turns the engine's events into the
-// API's response. Every check that can fail runs before the first response
-// byte; after that, a failure is an error event inside the stream.
+// The shared back half of every generating route: passes the request's media
+// through the media gate and prepares the prompt, both off the I/O threads, queues the job, and
+// turns the engine's events into the API's response. Every check that can fail runs before the
+// first response byte; after that, a failure is an error event inside the stream.
 void start_generation(generation_context context);
 
 }  // namespace osprey::api

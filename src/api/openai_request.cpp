@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "api/json_fields.hpp"
+#include "api/openai_media_parts.hpp"
 
 namespace osprey::api::openai {
 
@@ -128,9 +129,11 @@ void read_content_part(const json& part, const std::string& path, core::message&
         if (!text && !r.error()) {
             r.fail(type_error(r.name("text"), "a string"));
         }
-        out.parts.push_back({core::part_kind::text, text.value_or("")});
+        core::message_part text_part;
+        text_part.text = text.value_or("");
+        out.parts.push_back(std::move(text_part));
         r.reject_unread();
-    } else if (type) {
+    } else if (type && !read_media_part(r, *type, out)) {
         r.fail(unsupported_error(r.name("type"), "content parts of type '" + *type +
                                                      "' are not supported by this server yet."));
     }
@@ -142,7 +145,9 @@ void read_content_part(const json& part, const std::string& path, core::message&
 void read_content(object_reader& r, const json* content, core::message& out) {
     const std::string path = r.name("content");
     if (content->is_string()) {
-        out.parts.push_back({core::part_kind::text, content->get<std::string>()});
+        core::message_part text_part;
+        text_part.text = content->get<std::string>();
+        out.parts.push_back(std::move(text_part));
     } else if (content->is_array()) {
         for (size_t i = 0; i < content->size(); ++i) {
             read_content_part((*content)[i], path + "[" + std::to_string(i) + "]", out, r);

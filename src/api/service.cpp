@@ -136,6 +136,7 @@ void service::generate(const request& r, std::shared_ptr<exchange> ex,
     generation_context c;
     c.ex = ex;
     c.engine = engine;
+    c.gate = options_.gate;
     c.format = openai::make_formatter(chat ? openai::endpoint::chat : openai::endpoint::completions,
                                       options_.model_id, include_usage, with_logprobs);
     c.request = std::move(*parsed);

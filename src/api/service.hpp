@@ -14,12 +14,17 @@ namespace osprey::engine {
 class engine;
 }
 
+namespace osprey::media {
+class media_gate;
+}
+
 namespace osprey::api {
 
 struct service_options {
     std::string model_id;                // what /v1/models shows: the alias, or the file's stem
     std::vector<std::string> other_ids;  // also accepted in requests (the stem, under an alias)
     blocking_runner run_blocking;
+    const media::media_gate* gate = nullptr;  // every media part goes through it
 };
 
 // Every route osprey serves, and the one place that turns an error into an

@@ -69,6 +69,51 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->check(CLI::ExistingFile);
 }
 
+void add_media_options(CLI::App& serve, serve_options& o) {
+    serve.add_flag("--no-remote-media", o.no_remote_media, "refuse media URLs; data: URIs only")
+        ->envname("OSPREY_NO_REMOTE_MEDIA");
+    serve.add_option("--media-allowed-ports", o.media_allowed_ports, "ports media URLs may name")
+        ->envname("OSPREY_MEDIA_ALLOWED_PORTS")
+        ->delimiter(',')
+        ->capture_default_str();
+    serve.add_option("--media-max-redirects", o.media_max_redirects, "redirects followed")
+        ->envname("OSPREY_MEDIA_MAX_REDIRECTS")
+        ->check(CLI::Range(0, 20))
+        ->capture_default_str();
+    serve.add_option("--media-proxy", o.media_proxy, "one trusted egress proxy for media")
+        ->envname("OSPREY_MEDIA_PROXY");
+    serve.add_option("--media-ca-file", o.media_ca_file, "extra CA bundle for media over TLS")
+        ->envname("OSPREY_MEDIA_CA_FILE")
+        ->check(CLI::ExistingFile);
+    serve.add_option("--media-max-bytes", o.media_max_bytes, "largest media file fetched")
+        ->envname("OSPREY_MEDIA_MAX_BYTES")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    serve.add_option("--media-timeout", o.media_timeout_s, "seconds for a whole media fetch")
+        ->envname("OSPREY_MEDIA_TIMEOUT")
+        ->check(CLI::Range(0.1, 600.0))
+        ->capture_default_str();
+    serve
+        .add_option("--media-connect-timeout", o.media_connect_timeout_s,
+                    "seconds to connect for a media fetch")
+        ->envname("OSPREY_MEDIA_CONNECT_TIMEOUT")
+        ->check(CLI::Range(0.1, 600.0))
+        ->capture_default_str();
+    serve.add_option("--media-root", o.media_root, "folder that file:// media may come from")
+        ->envname("OSPREY_MEDIA_ROOT")
+        ->check(CLI::ExistingDirectory);
+    serve
+        .add_option("--media-allow-hosts", o.media_allow_hosts,
+                    "host names and CIDRs fetched even though private")
+        ->envname("OSPREY_MEDIA_ALLOW_HOSTS")
+        ->delimiter(',');
+    serve
+        .add_option("--media-allowed-domains", o.media_allowed_domains,
+                    "when set, the only domains media may come from")
+        ->envname("OSPREY_MEDIA_ALLOWED_DOMAINS")
+        ->delimiter(',');
+}
+
 }  // namespace
 
 parsed_command parse_command_line(int argc, char** argv) {
@@ -80,6 +125,7 @@ parsed_command parse_command_line(int argc, char** argv) {
     app.add_flag("-V,--version", version, "print the version and exit");
     CLI::App* serve = app.add_subcommand("serve", "load a model and serve it over HTTP");
     add_serve_options(*serve, result.serve);
+    add_media_options(*serve, result.serve);
 
     try {
         app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -26,6 +27,19 @@ struct serve_options {
     int32_t read_timeout_s = 30;
     std::string api_key;
     std::string api_key_file;
+
+    // The media fetcher (see README, "Remote media").
+    bool no_remote_media = false;
+    std::vector<uint16_t> media_allowed_ports = {80, 443};
+    int32_t media_max_redirects = 5;
+    std::string media_proxy;
+    std::string media_ca_file;
+    std::size_t media_max_bytes = 20u << 20;
+    double media_timeout_s = 10;
+    double media_connect_timeout_s = 3;
+    std::string media_root;
+    std::vector<std::string> media_allow_hosts;
+    std::vector<std::string> media_allowed_domains;
 };
 
 enum class command { serve, version, help_shown };

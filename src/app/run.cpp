@@ -16,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "api/service.hpp"
+#include "app/media_setup.hpp"
 #include "core/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/model.hpp"
@@ -101,8 +102,16 @@ int run_server(const serve_options& o) {
         return 1;
     }
 
+    auto media = build_media(o);
+    if (!media) {
+        core::log::error(*logger(), "config.invalid", {{"reason", media.error().public_message}});
+        return 1;
+    }
+
     asio::io_context io;
-    asio::thread_pool blocking_pool(2);
+    // Media fetches and prompt preparation block; they run here, off the
+    // I/O threads. Each request's media fetches run concurrently beside it.
+    asio::thread_pool blocking_pool(4);
     api::service_options service_options;
     service_options.model_id = o.alias.empty() ? model_stem(o.model_path) : o.alias;
     if (!o.alias.empty()) {
@@ -111,6 +120,7 @@ int run_server(const serve_options& o) {
     service_options.run_blocking = [&blocking_pool](std::function<void()> work) {
         asio::post(blocking_pool, std::move(work));
     };
+    service_options.gate = media->gate.get();
     api::service service(std::move(service_options));
 
     http::server_options http_options;

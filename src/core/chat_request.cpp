@@ -12,4 +12,14 @@ const char* name(role r) {
     return "user";
 }
 
+const char* name(part_kind k) {
+    switch (k) {
+    case part_kind::text: return "text";
+    case part_kind::image: return "image";
+    case part_kind::audio: return "audio";
+    case part_kind::video: return "video";
+    }
+    return "text";
+}
+
 }  // namespace osprey::core

@@ -14,11 +14,20 @@ enum class role { system, developer, user, assistant };
 
 const char* name(role r);
 
-enum class part_kind { text };
+enum class part_kind { text, image, audio, video };
 
+const char* name(part_kind k);
+
+// Text, or a piece of media. A media part arrives with `source` (an http(s)
+// URL, a data: URI, or a file:// URL) and leaves the media gate with `data`
+// holding its checked bytes and `format` naming what the bytes are.
 struct message_part {
     part_kind kind = part_kind::text;
     std::string text;
+    std::string source;
+    std::string data;
+    std::string format;
+    std::string param;  // where the part sits in the request, for error messages
 };
 
 struct message {

@@ -84,7 +84,7 @@ TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
          "messages[0].role"},
         {R"({"model":"m","messages":[{"role":"user","content":5}]})",
          core::error_code::invalid_type, "messages[0].content"},
-        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]})",
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"file"}]}]})",
          core::error_code::unsupported_parameter, "messages[0].content[0].type"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"})",
          core::error_code::invalid_type, "temperature"},
@@ -151,6 +151,55 @@ TEST(ParseCompletionRequest, RefusesWhatItCannotHonour) {
     auto missing = parse_completion_request(R"({"model":"m"})");
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, core::error_code::missing_parameter);
+}
+
+}  // namespace
+}  // namespace osprey::api::openai
+
+namespace osprey::api::openai {
+namespace {
+
+TEST(ParseChatRequest, ReadsMediaPartsForTheGate) {
+    auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":[
+        {"type":"text","text":"Look"},
+        {"type":"image_url","image_url":{"url":"https://example.com/a.png","detail":"low"}},
+        {"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},
+        {"type":"video_url","video_url":{"url":"https://example.com/v.mp4"}}]}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    const auto& parts = r->messages[0].parts;
+    ASSERT_EQ(parts.size(), 4u);
+    EXPECT_EQ(parts[1].kind, core::part_kind::image);
+    EXPECT_EQ(parts[1].source, "https://example.com/a.png");
+    EXPECT_EQ(parts[1].param, "messages[0].content[1].image_url.url");
+    EXPECT_EQ(parts[2].kind, core::part_kind::audio);
+    EXPECT_EQ(parts[2].source, "data:audio/wav;base64,UklGRg==");
+    EXPECT_EQ(parts[3].kind, core::part_kind::video);
+}
+
+TEST(ParseChatRequest, NamesTheFieldOfABadMediaPart) {
+    struct bad_case {
+        const char* part;
+        const char* param;
+    };
+    const bad_case cases[] = {
+        {R"({"type":"image_url"})", "messages[0].content[0].image_url"},
+        {R"({"type":"image_url","image_url":"https://x.com/a.png"})",
+         "messages[0].content[0].image_url"},
+        {R"({"type":"image_url","image_url":{}})", "messages[0].content[0].image_url.url"},
+        {R"({"type":"image_url","image_url":{"url":"https://x.com/a","detail":"max"}})",
+         "messages[0].content[0].image_url.detail"},
+        {R"({"type":"input_audio","input_audio":{"data":"AAAA"}})",
+         "messages[0].content[0].input_audio.format"},
+        {R"({"type":"image_url","image_url":{"url":"https://x.com/a"},"extra":1})",
+         "messages[0].content[0].extra"},
+    };
+    for (const auto& c : cases) {
+        const std::string body =
+            std::string(R"({"model":"m","messages":[{"role":"user","content":[)") + c.part + "]}]}";
+        auto r = parse_chat_request(body);
+        ASSERT_FALSE(r) << c.part;
+        EXPECT_EQ(r.error().param, c.param) << c.part;
+    }
 }
 
 }  // namespace

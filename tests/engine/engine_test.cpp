@@ -73,6 +73,13 @@ private:
     int cancel_after_;
 };
 
+core::message user_message(const std::string& text) {
+    core::message m;
+    m.parts.emplace_back();
+    m.parts.back().text = text;
+    return m;
+}
+
 class EngineTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -94,7 +101,7 @@ protected:
     static generation_job job_for(const std::string& user_text, int32_t max_tokens,
                                   std::shared_ptr<core::event_sink> sink) {
         core::chat_request r;
-        r.messages.push_back({core::role::user, {{core::part_kind::text, user_text}}});
+        r.messages.push_back(user_message(user_text));
         r.max_tokens = max_tokens;
         auto tokens = prepare_prompt(engine_->loaded_model(), r);
         EXPECT_TRUE(tokens);
@@ -126,7 +133,7 @@ TEST_F(EngineTest, RefusesAPromptLongerThanTheContext) {
     for (int i = 0; i < 400; ++i) {
         long_text += "once upon a time ";
     }
-    r.messages.push_back({core::role::user, {{core::part_kind::text, long_text}}});
+    r.messages.push_back(user_message(long_text));
     auto tokens = prepare_prompt(engine_->loaded_model(), r);
     ASSERT_FALSE(tokens);
     EXPECT_EQ(tokens.error().code, core::error_code::context_length_exceeded);
@@ -134,7 +141,7 @@ TEST_F(EngineTest, RefusesAPromptLongerThanTheContext) {
 
 TEST_F(EngineTest, RefusesMaxTokensPastTheContext) {
     core::chat_request r;
-    r.messages.push_back({core::role::user, {{core::part_kind::text, "Hi"}}});
+    r.messages.push_back(user_message("Hi"));
     r.max_tokens = 1000;
     auto tokens = prepare_prompt(engine_->loaded_model(), r);
     ASSERT_FALSE(tokens);
