@@ -76,8 +76,8 @@ std::string trimmed(std::string_view s) {
 
 bool header_is(std::string_view line, std::string_view name) {
     return line.size() > name.size() && line[name.size()] == ':' &&
-           std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
+           std::equal(name.begin(), name.end(), line.begin(), [](char lower, char c) {
+               return std::tolower(static_cast<unsigned char>(c)) == lower;
            });
 }
 
