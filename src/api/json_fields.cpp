@@ -5,6 +5,11 @@
 
 namespace osprey::api {
 
+core::error missing_error(const std::string& param) {
+    return core::make_error(core::error_code::missing_parameter,
+                            "Missing required parameter: '" + param + "'.", param);
+}
+
 core::error type_error(const std::string& param, const char* expected) {
     return core::make_error(core::error_code::invalid_type,
                             "Invalid type for '" + param + "': expected " + expected + ".", param);

@@ -51,6 +51,7 @@ private:
     std::optional<core::error> error_;
 };
 
+core::error missing_error(const std::string& param);
 core::error type_error(const std::string& param, const char* expected);
 core::error value_error(const std::string& param, const std::string& message);
 core::error unsupported_error(const std::string& param, const std::string& message);

@@ -7,8 +7,7 @@ namespace {
 const json* required_object(object_reader& r, const char* key) {
     const json* v = r.raw(key);
     if (!v) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + r.name(key) + "'.", r.name(key)));
+        r.fail(missing_error(r.name(key)));
         return nullptr;
     }
     if (!v->is_object()) {
@@ -27,9 +26,7 @@ void read_url_object(object_reader& r, const char* key, core::part_kind kind, co
     object_reader o(*object, r.name(key));
     auto url = o.string("url");
     if (!url && !o.error()) {
-        o.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + o.name("url") + "'.",
-                                o.name("url")));
+        o.fail(missing_error(o.name("url")));
     }
     if (auto detail = o.string("detail");
         detail && *detail != "auto" && *detail != "low" && *detail != "high") {
@@ -57,9 +54,7 @@ void read_input_audio(object_reader& r, core::message& out) {
     auto format = o.string("format");
     if (!o.error() && (!data || !format)) {
         const char* missing = data ? "format" : "data";
-        o.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + o.name(missing) + "'.",
-                                o.name(missing)));
+        o.fail(missing_error(o.name(missing)));
     }
     o.reject_unread();
     if (o.error()) {

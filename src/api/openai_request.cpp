@@ -17,8 +17,7 @@ void read_common(object_reader& r, core::chat_request& out) {
     if (auto model = r.string("model")) {
         out.model = *model;
     } else if (!r.error()) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: 'model'.", "model"));
+        r.fail(missing_error("model"));
     }
 
     auto& s = out.sampling;
@@ -121,9 +120,7 @@ void read_content_part(const json& part, const std::string& path, core::message&
     object_reader r(part, path);
     auto type = r.string("type");
     if (!type && !r.error()) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + r.name("type") + "'.",
-                                r.name("type")));
+        r.fail(missing_error(r.name("type")));
     } else if (type && *type == "text") {
         auto text = r.string("text");
         if (!text && !r.error()) {
@@ -172,16 +169,12 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
             r.fail(parsed.error());
         }
     } else if (!r.error()) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + r.name("role") + "'.",
-                                r.name("role")));
+        r.fail(missing_error(r.name("role")));
     }
     if (const json* content = r.raw("content")) {
         read_content(r, content, message);
     } else if (!r.error() && message.role != core::role::assistant) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: '" + r.name("content") + "'.",
-                                r.name("content")));
+        r.fail(missing_error(r.name("content")));
     }
     r.string("name");  // a participant's name: accepted, not shown to the model
     r.string("refusal");
@@ -197,8 +190,7 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
 void read_messages(object_reader& r, core::chat_request& out) {
     const json* messages = r.raw("messages");
     if (!messages) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: 'messages'.", "messages"));
+        r.fail(missing_error("messages"));
         return;
     }
     if (!messages->is_array()) {
@@ -286,8 +278,7 @@ namespace {
 void read_prompt(object_reader& r, core::chat_request& out) {
     const json* prompt = r.raw("prompt");
     if (!prompt) {
-        r.fail(core::make_error(core::error_code::missing_parameter,
-                                "Missing required parameter: 'prompt'.", "prompt"));
+        r.fail(missing_error("prompt"));
     } else if (prompt->is_string()) {
         out.prompt = prompt->get<std::string>();
     } else if (prompt->is_array() && prompt->size() == 1 && (*prompt)[0].is_string()) {
