@@ -22,6 +22,22 @@ std::string_view presented_key(const request_t& req) {
     return req["x-api-key"];
 }
 
+// "application/json", with an optional charset parameter. Anything else is
+// refused: a web page can make a browser POST text/plain or form bodies to a
+// server on localhost without asking first, but not application/json.
+bool is_json(std::string_view content_type) {
+    constexpr std::string_view json_type = "application/json";
+    if (content_type.size() < json_type.size() ||
+        !boost::beast::iequals(content_type.substr(0, json_type.size()), json_type)) {
+        return false;
+    }
+    std::string_view rest = content_type.substr(json_type.size());
+    while (!rest.empty() && rest.front() == ' ') {
+        rest.remove_prefix(1);
+    }
+    return rest.empty() || rest.front() == ';';
+}
+
 }  // namespace
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -70,6 +86,13 @@ void route_request(const api::service& service, const server_options& options, c
                                                "Method " + std::string(req.method_string()) +
                                                    " is not allowed on " + path + "."),
                               {{"Allow", std::string(same_path->method)}});
+        return;
+    }
+    if (req.method() == bhttp::verb::post && !is_json(req[bhttp::field::content_type])) {
+        service.respond_error(*ex, path, ex->request_id(),
+                              core::make_error(core::error_code::unsupported_media_type,
+                                               "Send the request body as JSON, with "
+                                               "'Content-Type: application/json'."));
         return;
     }
     match->handle(

@@ -27,3 +27,30 @@ describeEachModel('request size limit', (model) => {
         await assertServing(ctx);
     });
 });
+
+describeEachModel('content type', (model) => {
+    const ctx = useServer(model);
+    const body = JSON.stringify({ model: model.id, prompt: 'Once', max_tokens: 1 });
+
+    // A web page can make a browser send text/plain or form bodies to a server on the
+    // user's machine without a preflight; application/json it cannot.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data',
+        'application/jsonp']) {
+        it(`refuses a ${type} body with 415`, async () => {
+            const res = await fetch(`${ctx.server.origin}/v1/completions`, {
+                method: 'POST', headers: { 'content-type': type }, body,
+            });
+            assert.equal(res.status, 415);
+            const error = (await res.json()).error;
+            assert.equal(error.code, 'unsupported_media_type');
+        });
+    }
+
+    it('accepts application/json with a charset', async () => {
+        const res = await fetch(`${ctx.server.origin}/v1/completions`, {
+            method: 'POST', headers: { 'content-type': 'Application/JSON; charset=utf-8' }, body,
+        });
+        assert.equal(res.status, 200);
+        await assertServing(ctx);
+    });
+});
