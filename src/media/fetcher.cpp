@@ -311,10 +311,13 @@ core::expected<fetcher::hop_result> fetcher::fetch_hop(const checked_url& url,
     t.max_header_bytes = options_.max_header_bytes;
     t.pinned = options_.proxy.empty() ? *addresses : proxy_addresses_;
     t.pinned_trusted = !options_.proxy.empty() || operator_allowed(url.host);
+    // A literal host needs no pin: libcurl does not look it up (and this
+    // libcurl cannot parse an IPv6 host in a pin entry). The socket-open
+    // check holds either way.
     std::unique_ptr<curl_slist, curl_deleter> pins(
-        curl_slist_append(nullptr, pin_entry(url, *addresses).c_str()));
+        url.literal ? nullptr : curl_slist_append(nullptr, pin_entry(url, *addresses).c_str()));
     std::unique_ptr<CURL, curl_deleter> c(curl_easy_init());
-    if (!c || !pins) {
+    if (!c || (!url.literal && !pins)) {
         return core::unexpected(refusal("rule=internal reason=curl_easy_init failed"));
     }
     // Encoded bodies are refused, so none is asked for; the byte cap then

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <thread>
 
 #include "fake_resolver.hpp"
 #include "loopback_http_server.hpp"
@@ -157,6 +163,53 @@ TEST_F(FetcherTest, RefusesErrorStatuses) {
     ASSERT_FALSE(body);
     EXPECT_EQ(rule_of(body.error()), "http_status");
     EXPECT_EQ(body.error().public_message, media_public_message);
+}
+
+}  // namespace
+}  // namespace osprey::media
+
+namespace osprey::media {
+namespace {
+
+// Regression: an IPv6 literal host went into a CURLOPT_RESOLVE pin entry,
+// which this libcurl cannot parse, so no IPv6 literal could ever be fetched.
+TEST(FetcherIpv6, FetchesFromAnAllowedIpv6Literal) {
+    const int listener = ::socket(AF_INET6, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(listener);
+        GTEST_SKIP() << "no IPv6 loopback on this machine";
+    }
+    ::listen(listener, 1);
+    socklen_t len = sizeof sa;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len);
+    const uint16_t port = ntohs(sa.sin6_port);
+    std::thread server([listener] {
+        const int client = ::accept(listener, nullptr, nullptr);
+        if (client < 0) {
+            return;
+        }
+        char buf[2048];
+        ::recv(client, buf, sizeof buf, 0);
+        const std::string reply = loopback_http_server::response(200, "", png);
+        ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        ::close(client);
+    });
+
+    address_policy policy({*cidr::parse("::1/128")}, {});
+    fake_resolver names;
+    fetch_options o;
+    o.urls.allowed_ports = {port};
+    fetcher f(o, policy, names);
+    auto body = f.fetch("http://[::1]:" + std::to_string(port) + "/image.png", "req_t");
+    ::shutdown(listener, SHUT_RDWR);  // wakes the accept if the fetch never connected
+    server.join();
+    ::close(listener);
+    ASSERT_TRUE(body) << body.error().internal_detail;
+    EXPECT_EQ(*body, png);
 }
 
 }  // namespace
