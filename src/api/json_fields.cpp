@@ -100,6 +100,12 @@ std::optional<int64_t> object_reader::integer(const char* key, int64_t min, int6
         return std::nullopt;
     }
     const double as_double = v->get<double>();
+    // 2^63 itself rounds into the int64 range as a double; past it a cast is
+    // undefined.
+    if (v->is_number_float() && (as_double >= 0x1p63 || as_double < -0x1p63)) {
+        fail(value_error(name(key), "the number is out of range."));
+        return std::nullopt;
+    }
     // nlohmann reads every non-negative integer as unsigned.
     bool in_range = false;
     if (v->is_number_unsigned()) {
@@ -140,7 +146,7 @@ std::optional<double> object_reader::number(const char* key, double min, double 
 void object_reader::reject_unread(const std::set<std::string>& ignored) {
     for (const auto& [key, value] : object_.items()) {
         if (read_.count(key) == 0 && ignored.count(key) == 0) {
-            const std::string param = name(key.c_str());
+            const std::string param = path_.empty() ? key : path_ + "." + key;
             fail(core::make_error(core::error_code::unknown_parameter,
                                   "Unrecognized request argument supplied: '" + param + "'.",
                                   param));

@@ -47,6 +47,7 @@ service::service(service_options options) : options_(std::move(options)) {
     routes_ = {
         {"GET", "/health", bind(&service::handle_health), false},
         {"GET", "/v1/models", bind(&service::handle_models)},
+        {"GET", "/v1/models/" + options_.model_id, bind(&service::handle_model)},
         {"POST", "/v1/chat/completions", bind(&service::handle_chat)},
         {"POST", "/v1/completions", bind(&service::handle_completions)},
     };
@@ -80,12 +81,19 @@ void service::handle_health(const request&, std::shared_ptr<exchange> ex) const 
     ex->send(200, json{{"status", "ok"}}.dump());
 }
 
+json service::model_object() const {
+    return {{"id", options_.model_id},
+            {"object", "model"},
+            {"created", unix_time()},
+            {"owned_by", "osprey"}};
+}
+
 void service::handle_models(const request&, std::shared_ptr<exchange> ex) const {
-    json model = {{"id", options_.model_id},
-                  {"object", "model"},
-                  {"created", unix_time()},
-                  {"owned_by", "osprey"}};
-    ex->send(200, json{{"object", "list"}, {"data", json::array({model})}}.dump());
+    ex->send(200, json{{"object", "list"}, {"data", json::array({model_object()})}}.dump());
+}
+
+void service::handle_model(const request&, std::shared_ptr<exchange> ex) const {
+    ex->send(200, model_object().dump());
 }
 
 void service::handle_chat(const request& r, std::shared_ptr<exchange> ex) const {

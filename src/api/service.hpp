@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/exchange.hpp"
 #include "api/generation.hpp"
 #include "core/error.hpp"
@@ -57,6 +59,8 @@ public:
 private:
     void handle_health(const request& r, std::shared_ptr<exchange> ex) const;
     void handle_models(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_model(const request& r, std::shared_ptr<exchange> ex) const;
+    nlohmann::ordered_json model_object() const;
     void handle_chat(const request& r, std::shared_ptr<exchange> ex) const;
     void handle_completions(const request& r, std::shared_ptr<exchange> ex) const;
     bool serves(const std::string& model) const;

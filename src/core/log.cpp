@@ -6,6 +6,8 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "core/utf8.hpp"
+
 namespace osprey::core::log {
 
 namespace {
@@ -24,7 +26,10 @@ std::string pattern_for(format f) {
     return "%Y-%m-%dT%H:%M:%S.%e %l %n %v";
 }
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view raw) {
+    // A client's bytes (a path, a header) may be any bytes; a JSON line must
+    // be UTF-8 to parse at all.
+    const std::string s = sanitize_utf8(raw);
     out += '"';
     for (unsigned char c : s) {
         switch (c) {

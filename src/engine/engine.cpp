@@ -79,6 +79,8 @@ core::expected<void> engine::submit(generation_job job) {
             return core::unexpected(
                 core::make_error(core::error_code::unavailable, "The server is shutting down."));
         }
+        // Requests whose clients left must not keep others out.
+        std::erase_if(queue_, [](const choice_task& t) { return t.job->sink->cancelled(); });
         if (static_cast<int64_t>(queue_.size()) + shared->n > max_queue_) {
             return core::unexpected(core::make_error(
                 core::error_code::too_many_requests,

@@ -86,6 +86,19 @@ core::expected<std::vector<int32_t>> prepare_prompt(const model& m, const core::
         text = std::move(*rendered);
     }
 
+    // llama.cpp's search for special-token text is quadratic in how often it
+    // occurs, so a prompt that cannot fit anyway is refused before it is
+    // tokenized: no token of any vocabulary osprey serves is longer than this
+    // many bytes on average over a whole context.
+    constexpr size_t max_bytes_per_token = 32;
+    const size_t n_ctx = static_cast<size_t>(m.info().n_ctx_seq);
+    if (text.size() > n_ctx * max_bytes_per_token) {
+        return core::unexpected(
+            core::make_error(core::error_code::context_length_exceeded,
+                             "This model's maximum context length is " + std::to_string(n_ctx) +
+                                 " tokens, and the prompt is far longer. Shorten the prompt.",
+                             r.prompt ? "prompt" : "messages"));
+    }
     std::vector<llama_token> tokens = common_tokenize(m.vocab(), text, true, true);
     if (tokens.empty()) {
         return core::unexpected(core::make_error(core::error_code::invalid_value,

@@ -47,11 +47,17 @@ void connection_exchange::annotate(std::string key, int64_t value) {
 
 void connection_exchange::on_disconnect(std::function<void()> callback) {
     post([self = shared_from_this(), callback = std::move(callback)]() mutable {
+        // The client may have left while the request was being prepared.
+        if (self->disconnected_) {
+            callback();
+            return;
+        }
         self->disconnect_callback_ = std::move(callback);
     });
 }
 
 void connection_exchange::notify_disconnect() {
+    disconnected_ = true;
     if (auto callback = std::exchange(disconnect_callback_, nullptr)) {
         callback();
     }

@@ -50,6 +50,7 @@ private:
     const std::string path_;
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::function<void()> disconnect_callback_;
+    bool disconnected_ = false;
     std::vector<std::pair<std::string, int64_t>> annotations_;
 };
 

@@ -26,7 +26,7 @@ core::error bind_error(const std::string& what, const boost::system::error_code&
 }  // namespace
 
 server::server(asio::io_context& io, server_options options, const api::service& service)
-    : io_(io), options_(std::move(options)), service_(service), acceptor_(io) {}
+    : io_(io), options_(std::move(options)), service_(service), acceptor_(io), backoff_(io) {}
 
 server::~server() = default;
 
@@ -61,23 +61,35 @@ void server::stop_accepting() {
     asio::post(acceptor_.get_executor(), [this] {
         boost::system::error_code ignored;
         acceptor_.close(ignored);
+        backoff_.cancel();
     });
 }
 
 void server::accept_next() {
-    acceptor_.async_accept(
-        asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
-                return;
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](boost::system::error_code ec, tcp::socket socket) {
+                               on_accept(ec, std::move(socket));
+                           });
+}
+
+void server::on_accept(boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+        return;
+    }
+    if (ec) {
+        // Out of descriptors, usually. Retrying at once would spin and flood
+        // the log; a pause lets connections close meanwhile.
+        core::log::warn(*logger(), "http.accept_failed", {{"reason", ec.message()}});
+        backoff_.expires_after(std::chrono::milliseconds(100));
+        backoff_.async_wait([this](boost::system::error_code wait_ec) {
+            if (!wait_ec) {
+                accept_next();
             }
-            if (ec) {
-                // Out of descriptors, usually: log, and keep accepting.
-                core::log::warn(*logger(), "http.accept_failed", {{"reason", ec.message()}});
-            } else {
-                std::make_shared<session>(std::move(socket), options_, service_)->start();
-            }
-            accept_next();
         });
+        return;
+    }
+    std::make_shared<session>(std::move(socket), options_, service_)->start();
+    accept_next();
 }
 
 }  // namespace osprey::http

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "api/service.hpp"
 #include "core/error.hpp"
@@ -42,11 +43,13 @@ public:
 
 private:
     void accept_next();
+    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
     boost::asio::io_context& io_;
     server_options options_;
     const api::service& service_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer backoff_;  // between failed accepts
 };
 
 }  // namespace osprey::http

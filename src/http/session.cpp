@@ -53,7 +53,8 @@ session::session(tcp::socket socket, const server_options& options, const api::s
     : socket_(std::move(socket)),
       options_(options),
       service_(service),
-      read_timer_(socket_.get_executor()) {}
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()) {}
 
 session::~session() = default;
 
@@ -220,6 +221,14 @@ void session::send_event(connection_exchange& ex, std::string payload) {
     if (!is_current(ex) || !ex.streaming) {
         return;
     }
+    // Only a stream can grow without end; a whole response is written as
+    // one piece, however large.
+    if (backlog_bytes_ + payload.size() > max_backlog_bytes) {
+        core::log::warn(*logger(), "http.slow_reader",
+                        {{"req", ex.request_id()}, {"backlog_bytes", backlog_bytes_}});
+        lose_client();
+        return;
+    }
     std::string event = "data: " + payload + "\n\n";
     queue({version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, std::move(event)});
 }
@@ -234,13 +243,6 @@ void session::end_stream(connection_exchange& ex) {
 
 void session::queue(out_item item) {
     backlog_bytes_ += item.data.size();
-    if (backlog_bytes_ > max_backlog_bytes) {
-        core::log::warn(*logger(), "http.slow_reader",
-                        {{"req", current_ ? current_->request_id() : std::string("-")},
-                         {"backlog_bytes", backlog_bytes_}});
-        lose_client();
-        return;
-    }
     out_.push_back(std::move(item));
     write_next();
 }
@@ -250,8 +252,24 @@ void session::write_next() {
         return;
     }
     writing_ = true;
+    // A client that stops reading must not hold its connection and its
+    // queued response for ever.
+    write_timer_.expires_after(options_.read_timeout);
+    write_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->writing_) {
+            return;
+        }
+        core::log::warn(*logger(), "http.write_timeout",
+                        {{"req", self->current_ ? self->current_->request_id() : "-"}});
+        if (self->current_) {
+            self->current_->log_summary(499);
+        }
+        self->close();
+    });
     auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
         self->writing_ = false;
+        self->write_timer_.cancel();
         // The connection may have been closed (and the queue emptied) after
         // this write finished but before its completion ran.
         if (self->closed_) {
@@ -324,6 +342,7 @@ void session::close() {
     }
     closed_ = true;
     read_timer_.cancel();
+    write_timer_.cancel();
     out_.clear();
     backlog_bytes_ = 0;
     boost::system::error_code ignored;

@@ -75,6 +75,7 @@ private:
     boost::beast::flat_buffer buffer_;
     std::optional<request_parser> parser_;
     boost::asio::steady_timer read_timer_;
+    boost::asio::steady_timer write_timer_;
     bool reading_ = false;
     bool closed_ = false;
     bool close_after_response_ = false;
