@@ -121,6 +121,23 @@ TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
     }
 }
 
+TEST(ParseChatRequest, RefusesAFloatSeedPastInt64) {
+    // Regression: 2^63 as a double passed the range check and was then cast,
+    // which is undefined behaviour.
+    auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+                                    "seed":9223372036854775808.0})");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "seed");
+}
+
+TEST(ParseChatRequest, NamesAnUnknownKeyWithANulByte) {
+    auto r = parse_chat_request(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+        "\"a\\u0000b\":1}");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, std::string("a\0b", 3));
+}
+
 TEST(ParseChatRequest, ResponseFormatTextIsAccepted) {
     EXPECT_TRUE(parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],
                                        "response_format":{"type":"text"}})"));

@@ -27,5 +27,12 @@ TEST_F(LogFormat, JsonEscapesAndKeepsNumbersRaw) {
     EXPECT_EQ(format_event("e", {{"c", "\x01"}}), R"("event":"e","c":"\u0001")");
 }
 
+TEST_F(LogFormat, JsonLinesStayUtf8WhateverTheClientSent) {
+    configure(format::json, spdlog::level::info);
+    // A request path of raw bytes must not make the log line unparseable.
+    EXPECT_EQ(format_event("e", {{"path", "/\xff\xfe"}}),
+              "\"event\":\"e\",\"path\":\"/\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
 }  // namespace
 }  // namespace osprey::core::log

@@ -28,6 +28,14 @@ describeEachModel('models and health', (model) => {
         assert.equal(entry.owned_by, 'osprey');
     });
 
+    it('retrieves the model by id through the SDK, and 404s any other id', async () => {
+        const entry = await ctx.client.models.retrieve(model.id);
+        assert.equal(entry.id, model.id);
+        assert.equal(entry.object, 'model');
+        const res = await fetch(`${ctx.server.origin}/v1/models/no-such-model`);
+        assert.equal(res.status, 404);
+    });
+
     it('sends the list shape on the wire, and needs no key when none is set', async () => {
         const res = await fetch(`${ctx.server.baseURL}/models`);
         assert.equal(res.status, 200);

@@ -223,3 +223,43 @@ TEST_F(EngineTest, FullQueueRefusesWithTooManyRequests) {
 
 }  // namespace
 }  // namespace osprey::engine
+
+namespace osprey::engine {
+namespace {
+
+// Regression: a prompt made of special-token text costs llama.cpp's tokenizer
+// quadratic time; one that cannot fit must be refused before tokenizing.
+TEST_F(EngineTest, RefusesAHugePromptBeforeTokenizingIt) {
+    core::chat_request r;
+    std::string huge;
+    for (int i = 0; i < 200000; ++i) {
+        huge += "<s>";
+    }
+    r.prompt = huge;
+    auto tokens = prepare_prompt(engine_->loaded_model(), r);
+    ASSERT_FALSE(tokens);
+    EXPECT_EQ(tokens.error().code, core::error_code::context_length_exceeded);
+    EXPECT_EQ(tokens.error().param, "prompt");
+}
+
+// Regression: requests whose clients had left stayed in the queue and
+// counted against its bound, so new requests got 429 until a slot freed.
+TEST_F(EngineTest, CancelledQueuedRequestsDoNotFillTheQueue) {
+    std::vector<std::shared_ptr<recording_sink>> gone;
+    for (int i = 0; i < 6; ++i) {
+        gone.push_back(std::make_shared<recording_sink>(1));
+        auto ok = engine_->submit(job_for("Busy", 40, gone.back()));
+        if (!ok) {
+            break;
+        }
+    }
+    for (auto& s : gone) {
+        s->cancel();
+    }
+    auto fresh = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Hello", 3, fresh)));
+    ASSERT_TRUE(fresh->wait_finished(1));
+}
+
+}  // namespace
+}  // namespace osprey::engine
