@@ -8,6 +8,7 @@ namespace osprey::app {
 
 namespace {
 
+// A table of options, one statement each; it runs long and reads best whole.
 void add_serve_options(CLI::App& serve, serve_options& o) {
     serve.add_option("-m,--model", o.model_path, "GGUF model file")
         ->envname("OSPREY_MODEL")

@@ -81,6 +81,91 @@ spdlog::level::level_enum parse_level(const std::string& level) {
     return spdlog::level::from_str(level == "warn" ? "warning" : level);
 }
 
+// The I/O threads, and the pool where blocking work runs beside them.
+class runtime {
+public:
+    runtime() : guard_(asio::make_work_guard(io)) {
+        for (int i = 0; i < io_thread_count; ++i) {
+            threads_.emplace_back([this] { io.run(); });
+        }
+    }
+    ~runtime() { stop(); }
+
+    void stop() {
+        guard_.reset();
+        io.stop();
+        for (auto& t : threads_) {
+            if (t.joinable()) {
+                t.join();
+            }
+        }
+        blocking.join();
+    }
+
+    static constexpr int io_thread_count = 2;
+    asio::io_context io;
+    // Media fetches and prompt preparation block; they run here, off the
+    // I/O threads. Each request's media fetches run concurrently beside it.
+    asio::thread_pool blocking{4};
+
+private:
+    asio::executor_work_guard<asio::io_context::executor_type> guard_;
+    std::vector<std::thread> threads_;
+};
+
+api::service_options service_options_for(const serve_options& o, runtime& rt,
+                                         const media::media_gate* gate) {
+    api::service_options s;
+    s.model_id = o.alias.empty() ? model_stem(o.model_path) : o.alias;
+    if (!o.alias.empty()) {
+        s.other_ids.push_back(model_stem(o.model_path));
+    }
+    s.run_blocking = [&rt](std::function<void()> work) {
+        asio::post(rt.blocking, std::move(work));
+    };
+    s.gate = gate;
+    return s;
+}
+
+http::server_options http_options_for(const serve_options& o, std::string api_key) {
+    http::server_options h;
+    h.host = o.host;
+    h.port = o.port;
+    h.max_body_bytes = o.max_body_bytes;
+    h.read_timeout = std::chrono::seconds(o.read_timeout_s);
+    h.api_key = std::move(api_key);
+    return h;
+}
+
+// Everything that can be checked before listening: a bad setting is one
+// clear line and exit code 1, not a server that half starts.
+bool check_settings(const serve_options& o, std::string& api_key) {
+    auto key = resolve_api_key(o);
+    if (!key) {
+        core::log::error(*logger(), "config.invalid", {{"reason", key.error().public_message}});
+        return false;
+    }
+    api_key = std::move(*key);
+    if (auto ok = engine::check_model_file(o.model_path); !ok) {
+        core::log::error(*logger(), "model.load_failed", {{"detail", ok.error().internal_detail}});
+        return false;
+    }
+    return true;
+}
+
+std::unique_ptr<engine::engine> load_engine(const serve_options& o) {
+    engine::model_options mo{o.model_path, o.mmproj_path, o.ctx_size,
+                             o.parallel,   o.threads,     o.batch_size};
+    auto loaded = engine::model::load(mo, terminal_progress());
+    if (!loaded) {
+        core::log::error(*logger(), "model.load_failed",
+                         {{"detail", loaded.error().internal_detail}});
+        return nullptr;
+    }
+    log_loaded((*loaded)->info(), o);
+    return std::make_unique<engine::engine>(std::move(*loaded), o.max_queue);
+}
+
 }  // namespace
 
 const char* version() {
@@ -91,96 +176,50 @@ int run_server(const serve_options& o) {
     core::log::configure(o.log_format == "json" ? core::log::format::json : core::log::format::text,
                          parse_level(o.log_level));
     engine::initialize_backend();
-
-    auto api_key = resolve_api_key(o);
-    if (!api_key) {
-        core::log::error(*logger(), "config.invalid", {{"reason", api_key.error().public_message}});
+    std::string api_key;
+    if (!check_settings(o, api_key)) {
         return 1;
     }
-    if (auto ok = engine::check_model_file(o.model_path); !ok) {
-        core::log::error(*logger(), "model.load_failed", {{"detail", ok.error().internal_detail}});
-        return 1;
-    }
-
     auto media = build_media(o);
     if (!media) {
         core::log::error(*logger(), "config.invalid", {{"reason", media.error().public_message}});
         return 1;
     }
 
-    asio::io_context io;
-    // Media fetches and prompt preparation block; they run here, off the
-    // I/O threads. Each request's media fetches run concurrently beside it.
-    asio::thread_pool blocking_pool(4);
-    api::service_options service_options;
-    service_options.model_id = o.alias.empty() ? model_stem(o.model_path) : o.alias;
-    if (!o.alias.empty()) {
-        service_options.other_ids.push_back(model_stem(o.model_path));
-    }
-    service_options.run_blocking = [&blocking_pool](std::function<void()> work) {
-        asio::post(blocking_pool, std::move(work));
-    };
-    service_options.gate = media->gate.get();
-    api::service service(std::move(service_options));
-
-    http::server_options http_options;
-    http_options.host = o.host;
-    http_options.port = o.port;
-    http_options.max_body_bytes = o.max_body_bytes;
-    http_options.read_timeout = std::chrono::seconds(o.read_timeout_s);
-    http_options.api_key = *api_key;
-    http::server server(io, http_options, service);
-    if (auto port = server.listen(); !port) {
-        core::log::error(
-            *logger(), "http.listen_failed",
-            {{"reason", port.error().public_message}, {"detail", port.error().internal_detail}});
-        return 1;
-    }
-
-    auto guard = asio::make_work_guard(io);
-    std::vector<std::thread> io_threads;
-    for (int i = 0; i < 2; ++i) {
-        io_threads.emplace_back([&io] { io.run(); });
-    }
-    auto stop_io = [&] {
-        guard.reset();
-        io.stop();
-        for (auto& t : io_threads) {
-            t.join();
-        }
-        blocking_pool.join();
-    };
-
-    engine::model_options model_options{o.model_path, o.mmproj_path, o.ctx_size,
-                                        o.parallel,   o.threads,     o.batch_size};
-    auto loaded = engine::model::load(model_options, terminal_progress());
-    if (!loaded) {
-        core::log::error(*logger(), "model.load_failed",
-                         {{"detail", loaded.error().internal_detail}});
-        stop_io();
-        return 1;
-    }
-    log_loaded((*loaded)->info(), o);
-    engine::engine engine(std::move(*loaded), o.max_queue);
-    service.set_engine(&engine);
-    core::log::info(*logger(), "server.ready", {{"model", service.model_id()}});
-
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    std::promise<int> stopped;
+    runtime rt;
+    std::promise<void> stop_requested;
+    asio::signal_set signals(rt.io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (!ec) {
             core::log::info(*logger(), "server.stopping", {{"signal", signal}});
         }
-        stopped.set_value(0);
+        stop_requested.set_value();
     });
-    stopped.get_future().wait();
+
+    api::service service(service_options_for(o, rt, media->gate.get()));
+    http::server server(rt.io, http_options_for(o, std::move(api_key)), service);
+    if (auto port = server.listen(); !port) {
+        core::log::error(
+            *logger(), "http.listen_failed",
+            {{"reason", port.error().public_message}, {"detail", port.error().internal_detail}});
+        rt.stop();  // before the server and service its threads may be using go away
+        return 1;
+    }
+    auto engine = load_engine(o);
+    if (!engine) {
+        rt.stop();
+        return 1;
+    }
+    service.set_engine(engine.get());
+    core::log::info(*logger(), "server.ready", {{"model", service.model_id()}});
+    stop_requested.get_future().wait();
 
     server.stop_accepting();
     service.set_engine(nullptr);
-    engine.stop();
+    engine->stop();
     // Let the sessions flush what the engine's last events produced.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    stop_io();
+    rt.stop();
     core::log::info(*logger(), "server.stopped");
     return 0;
 }

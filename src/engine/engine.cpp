@@ -175,11 +175,11 @@ void engine::release_cancelled() {
 
 // Builds one batch from every active slot, decodes it, and samples for each
 // slot whose logits it produced. Returns false when there was nothing to do.
-bool engine::step(llama_batch& batch) {
-    llama_context* ctx = model_->context();
-    const auto n_batch = static_cast<int32_t>(llama_n_batch(ctx));
+// Fills the batch: each generating slot's sampled token first, then prompt
+// tokens, a chunk at a time, up to the batch size.
+void engine::fill_batch(llama_batch& batch) {
+    const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
     batch.n_tokens = 0;
-
     for (auto& s : slots_) {
         s->logits_row = -1;
         if (s->task && s->next) {
@@ -198,11 +198,16 @@ bool engine::step(llama_batch& batch) {
             }
         }
     }
+}
+
+// Decodes one batch from every active slot, and samples for each slot whose
+// logits it produced. Returns false when there was nothing to do.
+bool engine::step(llama_batch& batch) {
+    fill_batch(batch);
     if (batch.n_tokens == 0) {
         return false;
     }
-
-    if (const int32_t rc = llama_decode(ctx, batch); rc != 0) {
+    if (const int32_t rc = llama_decode(model_->context(), batch); rc != 0) {
         core::error e = core::make_error(core::error_code::internal,
                                          "The model failed to generate a response.");
         e.internal_detail = "llama_decode returned " + std::to_string(rc);

@@ -66,6 +66,7 @@ private:
     void admit(slot& s, choice_task task);
     void release_cancelled();
     bool step(llama_batch& batch);
+    void fill_batch(llama_batch& batch);
     void process_output(slot& s);
     void finish(slot& s, core::finish_reason reason);
     void fail(slot& s, const core::error& e);

@@ -252,40 +252,9 @@ void session::write_next() {
         return;
     }
     writing_ = true;
-    // A client that stops reading must not hold its connection and its
-    // queued response for ever.
-    write_timer_.expires_after(options_.read_timeout);
-    write_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self || !self->writing_) {
-            return;
-        }
-        core::log::warn(*logger(), "http.write_timeout",
-                        {{"req", self->current_ ? self->current_->request_id() : "-"}});
-        if (self->current_) {
-            self->current_->log_summary(499);
-        }
-        self->close();
-    });
+    arm_write_timer();
     auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        self->writing_ = false;
-        self->write_timer_.cancel();
-        // The connection may have been closed (and the queue emptied) after
-        // this write finished but before its completion ran.
-        if (self->closed_) {
-            return;
-        }
-        if (ec) {
-            self->lose_client();
-            return;
-        }
-        const bool last = self->out_.front().ends_response;
-        self->backlog_bytes_ -= self->out_.front().data.size();
-        self->out_.pop_front();
-        if (last) {
-            self->on_response_done();
-        }
-        self->write_next();
+        self->on_written(ec);
     };
     const out_item& item = out_.front();
     switch (item.type) {
@@ -299,6 +268,45 @@ void session::write_next() {
         asio::async_write(socket_, bhttp::make_chunk_last(), std::move(done));
         break;
     }
+}
+
+// A client that stops reading must not hold its connection and its queued
+// response for ever: one write may wait as long as a request may take.
+void session::arm_write_timer() {
+    write_timer_.expires_after(options_.read_timeout);
+    write_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->writing_) {
+            return;
+        }
+        core::log::warn(*logger(), "http.write_timeout",
+                        {{"req", self->current_ ? self->current_->request_id() : "-"}});
+        if (self->current_) {
+            self->current_->log_summary(499);
+        }
+        self->close();
+    });
+}
+
+void session::on_written(boost::system::error_code ec) {
+    writing_ = false;
+    write_timer_.cancel();
+    // The connection may have been closed (and the queue emptied) after this
+    // write finished but before its completion ran.
+    if (closed_) {
+        return;
+    }
+    if (ec) {
+        lose_client();
+        return;
+    }
+    const bool last = out_.front().ends_response;
+    backlog_bytes_ -= out_.front().data.size();
+    out_.pop_front();
+    if (last) {
+        on_response_done();
+    }
+    write_next();
 }
 
 void session::on_response_done() {

@@ -63,6 +63,8 @@ private:
 
     void queue(out_item item);
     void write_next();
+    void arm_write_timer();
+    void on_written(boost::system::error_code ec);
     void on_response_done();
     void lose_client();
     void close();
