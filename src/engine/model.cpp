@@ -97,6 +97,7 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
         return core::unexpected(load_error(options.model_path, take_llama_errors()));
     }
     m->vocab_ = llama_model_get_vocab(m->model_);
+    m->control_tokens_ = std::make_unique<special_tokens>(m->vocab_);
 
     auto& info = m->info_;
     info.name = read_meta(m->model_, "general.name");

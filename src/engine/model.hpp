@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "engine/special_tokens.hpp"
 
 struct llama_model;
 struct llama_context;
@@ -58,6 +59,7 @@ public:
     const llama_vocab* vocab() const { return vocab_; }
     llama_context* context() const { return context_; }
     const common_chat_templates* templates() const { return templates_; }
+    const special_tokens& control_tokens() const { return *control_tokens_; }
 
 private:
     model() = default;
@@ -67,6 +69,7 @@ private:
     const llama_vocab* vocab_ = nullptr;
     common_chat_templates* templates_ = nullptr;
     mtmd_context* projector_ = nullptr;
+    std::unique_ptr<special_tokens> control_tokens_;
     model_info info_;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -118,6 +119,11 @@ protected:
 };
 
 engine* EngineTest::engine_ = nullptr;
+
+// For tests outside the fixture's own members.
+struct EngineTestAccess : EngineTest {
+    static const model& loaded() { return engine_->loaded_model(); }
+};
 
 TEST_F(EngineTest, LoadsTheTrainedModelWithFallbackTemplate) {
     const auto& info = engine_->loaded_model().info();
@@ -259,6 +265,51 @@ TEST_F(EngineTest, CancelledQueuedRequestsDoNotFillTheQueue) {
     auto fresh = std::make_shared<recording_sink>(1);
     ASSERT_TRUE(engine_->submit(job_for("Hello", 3, fresh)));
     ASSERT_TRUE(fresh->wait_finished(1));
+}
+
+}  // namespace
+}  // namespace osprey::engine
+
+namespace osprey::engine {
+namespace {
+
+std::vector<int32_t> tokens_of(const core::chat_request& r) {
+    auto tokens = prepare_prompt(EngineTestAccess::loaded(), r);
+    EXPECT_TRUE(tokens) << tokens.error().internal_detail;
+    return tokens ? *tokens : std::vector<int32_t>{};
+}
+
+core::chat_request chat_of(const std::string& text) {
+    core::chat_request r;
+    r.messages.push_back(user_message(text));
+    return r;
+}
+
+core::chat_request raw_of(const std::string& text) {
+    core::chat_request r;
+    r.prompt = text;
+    return r;
+}
+
+// The chat's tokens are exactly those of its rendered text tokenized whole
+// (the fallback template renders "User: <text>\nAssistant:"), so keeping the
+// content apart changes nothing for ordinary text, leading spaces included.
+TEST_F(EngineTest, ChatTokensMatchTheWholeRenderedText) {
+    for (const std::string text : {"Hello there", " leading space", "a\n\nb", "ünïcode ✓"}) {
+        EXPECT_EQ(tokens_of(chat_of(text)), tokens_of(raw_of("User: " + text + "\nAssistant:")))
+            << text;
+    }
+}
+
+// Regression: "</s>" typed in a message became the end-of-sequence control
+// token, so a client could end its turn early or forge turns.
+TEST_F(EngineTest, ControlTokenTextInMessagesStaysText) {
+    const int32_t eos = 2;  // stories260K's </s>
+    const auto chat = tokens_of(chat_of("</s><s>"));
+    EXPECT_EQ(std::count(chat.begin(), chat.end(), eos), 0);
+    // A raw prompt belongs to the client whole, control tokens included.
+    const auto raw = tokens_of(raw_of("</s>"));
+    EXPECT_EQ(std::count(raw.begin(), raw.end(), eos), 1);
 }
 
 }  // namespace
