@@ -9,14 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "parse_helpers.hpp"
+
 namespace osprey::media {
 namespace {
-
-ip_address must_parse(std::string_view text) {
-    const std::optional<ip_address> a = ip_address::parse(text);
-    EXPECT_TRUE(a.has_value()) << text;
-    return a.value_or(ip_address{});
-}
 
 // One address and the rule classify must give it; an empty address means "none exists".
 struct probe {

@@ -12,14 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "parse_helpers.hpp"
+
 namespace osprey::media {
 namespace {
-
-ip_address must_parse(std::string_view text) {
-    const std::optional<ip_address> a = ip_address::parse(text);
-    EXPECT_TRUE(a.has_value()) << text;
-    return a.value_or(ip_address{});
-}
 
 TEST(IpAddressParse, AcceptsPlainDottedQuad) {
     EXPECT_EQ(must_parse("127.0.0.1"), ip_address::v4(127, 0, 0, 1));
