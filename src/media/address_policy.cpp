@@ -131,7 +131,7 @@ address_verdict classify(const ip_address& a) {
     // IANA assigns unicast only from 2000::/3; the rest of the IPv6 space is reserved, and an
     // address there reaches something local or nothing at all.
     static const cidr global_unicast = *cidr::parse("2000::/3");
-    if (a.family == ip_address::family::v6 && !global_unicast.contains(a)) {
+    if (a.family == ip_family::v6 && !global_unicast.contains(a)) {
         return {false, "not_global_unicast"};
     }
     return {true, "public"};

@@ -141,7 +141,7 @@ void initialize_curl() {
 std::string pin_entry(const checked_url& url, const std::vector<ip_address>& addresses) {
     std::string entry = url.host + ":" + std::to_string(url.port) + ":";
     for (size_t i = 0; i < addresses.size(); ++i) {
-        const bool v6 = addresses[i].family == ip_address::family::v6;
+        const bool v6 = addresses[i].family == ip_family::v6;
         entry += (i ? "," : "") + std::string(v6 ? "[" : "") + addresses[i].to_string() +
                  (v6 ? "]" : "");
     }

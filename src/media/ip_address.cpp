@@ -11,17 +11,13 @@
 namespace osprey::media {
 namespace {
 
-// The data member `family` hides the enum of the same name inside ip_address, so a plain
-// `ip_address::family` does not name the type; the elaborated form does.
-using address_family = enum ip_address::family;
-
 // "255.255.255.255" and "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255": longer text cannot be
 // an address in the forms we accept, so it is refused before any copy is made.
 constexpr std::size_t max_v4_text = 15;
 constexpr std::size_t max_v6_text = 45;
 
-int bit_count(address_family f) {
-    return f == ip_address::family::v4 ? 32 : 128;
+int bit_count(ip_family f) {
+    return f == ip_family::v4 ? 32 : 128;
 }
 
 bool is_decimal(std::string_view s) {
@@ -63,11 +59,11 @@ bool is_strict_dotted_quad(std::string_view s) {
 
 // inet_pton wants a NUL-terminated string; the shape checks before it have already refused any
 // NUL inside `text`, so the copy cannot end early and hide a suffix.
-std::optional<ip_address> convert(std::string_view text, address_family f) {
+std::optional<ip_address> convert(std::string_view text, ip_family f) {
     const std::string terminated(text);
     ip_address a;
     a.family = f;
-    const int af = f == ip_address::family::v4 ? AF_INET : AF_INET6;
+    const int af = f == ip_family::v4 ? AF_INET : AF_INET6;
     if (inet_pton(af, terminated.c_str(), a.bytes.data()) != 1) {
         return std::nullopt;
     }
@@ -78,7 +74,7 @@ std::optional<ip_address> parse_v4(std::string_view text) {
     if (text.size() > max_v4_text || !is_strict_dotted_quad(text)) {
         return std::nullopt;
     }
-    return convert(text, ip_address::family::v4);
+    return convert(text, ip_family::v4);
 }
 
 // Only hex digits, colons and the dots of a trailing dotted quad: this refuses brackets, zone
@@ -94,7 +90,7 @@ std::optional<ip_address> parse_v6(std::string_view text) {
     if (tail.find('.') != std::string_view::npos && !is_strict_dotted_quad(tail)) {
         return std::nullopt;
     }
-    return convert(text, ip_address::family::v6);
+    return convert(text, ip_family::v6);
 }
 
 // The bits of byte `index` that fall inside a prefix of `prefix` bits.
@@ -138,7 +134,7 @@ std::optional<ip_address> ip_address::from_sockaddr(const sockaddr* sa) {
     if (sa->sa_family == AF_INET6) {
         sockaddr_in6 in6{};
         std::memcpy(&in6, sa, sizeof in6);
-        address.family = family::v6;
+        address.family = ip_family::v6;
         std::memcpy(address.bytes.data(), &in6.sin6_addr, sizeof in6.sin6_addr);
         return address;
     }
@@ -149,7 +145,7 @@ std::optional<ip_address> ip_address::from_sockaddr(const sockaddr* sa) {
 // compressed (the first one on a tie), never a single zero group.
 std::string ip_address::to_string() const {
     char buffer[INET6_ADDRSTRLEN] = {};
-    const int af = family == family::v4 ? AF_INET : AF_INET6;
+    const int af = family == ip_family::v4 ? AF_INET : AF_INET6;
     if (inet_ntop(af, bytes.data(), buffer, sizeof buffer) == nullptr) {
         return {};
     }

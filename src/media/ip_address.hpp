@@ -10,11 +10,11 @@ struct sockaddr;
 
 namespace osprey::media {
 
+enum class ip_family { v4, v6 };
+
 // An IPv4 or IPv6 address as bytes in network order. IPv4 uses the first 4.
 struct ip_address {
-    enum class family { v4, v6 };
-
-    ip_address::family family = family::v4;
+    ip_family family = ip_family::v4;
     std::array<uint8_t, 16> bytes{};
 
     static ip_address v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);

@@ -399,7 +399,7 @@ verdict<ip_address> check_ipv6_syntax(std::string_view host) {
         return refusal("zone_id");
     }
     const auto address = ip_address::parse(host);
-    if (!address || address->family != ip_address::family::v6) {
+    if (!address || address->family != ip_family::v6) {
         return refusal("ipv6_literal");
     }
     return *address;
@@ -429,7 +429,7 @@ std::string_view check_raw_host(const raw_url& raw, checked_url& out) {
     // "127.0.0.1." is refused too rather than stripped into a quad.
     if (looks_numeric(*name)) {
         out.literal = ip_address::parse(raw.host);
-        if (!out.literal || out.literal->family != ip_address::family::v4) {
+        if (!out.literal || out.literal->family != ip_family::v4) {
             return "numeric_host";
         }
     }
@@ -476,7 +476,7 @@ std::string_view check_host_rules(const checked_url& out, const url_rules& rules
 }
 
 std::string host_for_url(const checked_url& out) {
-    const bool v6 = out.literal && out.literal->family == ip_address::family::v6;
+    const bool v6 = out.literal && out.literal->family == ip_family::v6;
     return v6 ? "[" + out.host + "]" : out.host;
 }
 

@@ -176,7 +176,7 @@ void PrintTo(const block_case& c, std::ostream* os) {
 
 // The address one step up or down, or nullopt past either end of the family.
 std::optional<ip_address> step(ip_address a, int direction) {
-    const int last = a.family == ip_address::family::v4 ? 3 : 15;
+    const int last = a.family == ip_family::v4 ? 3 : 15;
     const uint8_t wrap = direction > 0 ? 0xff : 0x00;
     for (int i = last; i >= 0; --i) {
         const bool carries = a.bytes[i] == wrap;

@@ -45,7 +45,7 @@ TEST(IpAddressParse, RefusesEmbeddedNul) {
 
 TEST(IpAddressParse, AcceptsIpv6TextForms) {
     const ip_address loopback = must_parse("::1");
-    EXPECT_EQ(loopback.family, ip_address::family::v6);
+    EXPECT_EQ(loopback.family, ip_family::v6);
     EXPECT_EQ(loopback.bytes[15], 1);
     EXPECT_EQ(must_parse("0:0:0:0:0:0:0:1"), loopback);
     EXPECT_EQ(must_parse("2001:DB8::1"), must_parse("2001:db8::1"));
@@ -56,7 +56,7 @@ TEST(IpAddressParse, AcceptsIpv6TextForms) {
 
 TEST(IpAddressParse, AcceptsMappedAddressAsIpv6) {
     const ip_address a = must_parse("::ffff:127.0.0.1");
-    EXPECT_EQ(a.family, ip_address::family::v6);
+    EXPECT_EQ(a.family, ip_family::v6);
     EXPECT_EQ(a.bytes[10], 0xff);
     EXPECT_EQ(a.bytes[11], 0xff);
     EXPECT_EQ(a.bytes[12], 127);
