@@ -22,8 +22,10 @@ class generation_sink : public core::event_sink,
                         public std::enable_shared_from_this<generation_sink> {
 public:
     generation_sink(std::shared_ptr<exchange> ex, std::unique_ptr<formatter> format,
-                    const core::chat_request& request, error_responder respond_error)
+                    const core::chat_request& request, std::string request_id,
+                    error_responder respond_error)
         : ex_(std::move(ex)),
+          request_id_(std::move(request_id)),
           format_(std::move(format)),
           respond_error_(std::move(respond_error)),
           stream_(request.stream),
@@ -95,13 +97,16 @@ private:
             return;
         }
         core::log::error(*logger(), "generation.failed_mid_stream",
-                         {{"code", core::name(f.error.code)}, {"detail", f.error.internal_detail}});
+                         {{"req", request_id_},
+                          {"code", core::name(f.error.code)},
+                          {"detail", f.error.internal_detail}});
         ex_->send_event(format_->stream_error(f.error));
         ex_->send_event("[DONE]");
         ex_->end_stream();
     }
 
     std::shared_ptr<exchange> ex_;
+    const std::string request_id_;
     std::unique_ptr<formatter> format_;
     error_responder respond_error_;
     const bool stream_;
@@ -112,8 +117,8 @@ private:
 };
 
 void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
-    auto sink =
-        std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request, c.respond_error);
+    auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,
+                                                  c.request_id, c.respond_error);
     // Whether streaming or not, a client that leaves stops its generation.
     c.ex->on_disconnect([weak = std::weak_ptr<generation_sink>(sink)] {
         if (auto s = weak.lock()) {
