@@ -33,6 +33,10 @@ constexpr auto linger_time = std::chrono::seconds(2);
 // A stream whose reader falls this far behind is cut off, so that one slow
 // client cannot make the server hold an unbounded backlog for it.
 constexpr std::size_t max_backlog_bytes = 8u << 20;
+
+// Requests read ahead of their turn on one connection; past this, reading
+// waits, and a client that leaves meanwhile is noticed only at the next write.
+constexpr std::size_t max_pipelined = 8;
 constexpr std::size_t linger_bytes = 64u << 20;
 
 // A client that closed its end, or whose connection broke.
@@ -130,9 +134,13 @@ void session::on_request(boost::system::error_code ec) {
     }
     auto req = parser_->release();
     if (current_) {
-        // Pipelined: answer it once the current response is out, and read
-        // nothing more until then.
-        pipelined_ = std::move(req);
+        // Pipelined: answered once the responses before it are out. Reading
+        // goes on, up to a few requests, so that a client that leaves is
+        // still noticed at once.
+        pipelined_.push_back(std::move(req));
+        if (pipelined_.size() < max_pipelined) {
+            read_request();
+        }
         return;
     }
     dispatch(std::move(req));
@@ -322,9 +330,9 @@ void session::on_response_done() {
         }
         return;
     }
-    if (pipelined_) {
-        auto req = std::move(*pipelined_);
-        pipelined_.reset();
+    if (!pipelined_.empty()) {
+        auto req = std::move(pipelined_.front());
+        pipelined_.pop_front();
         dispatch(std::move(req));
         return;
     }
@@ -360,7 +368,7 @@ void session::close() {
         current_->notify_disconnect();
         current_.reset();
     }
-    pipelined_.reset();
+    pipelined_.clear();
 }
 
 // Half-closes, then reads and drops what the client still sends (the rest

@@ -85,7 +85,7 @@ private:
     unsigned version_ = 11;  // HTTP version of the request being answered
 
     std::shared_ptr<connection_exchange> current_;
-    std::optional<boost::beast::http::request<boost::beast::http::string_body>> pipelined_;
+    std::deque<boost::beast::http::request<boost::beast::http::string_body>> pipelined_;
     std::deque<out_item> out_;
     std::size_t backlog_bytes_ = 0;  // bytes queued and not yet written
     bool writing_ = false;

@@ -125,6 +125,25 @@ TEST_F(SessionTest, AnswersPipelinedRequestsInOrder) {
     ::close(fd);
 }
 
+TEST_F(SessionTest, AnswersManyPipelinedRequestsInOrder) {
+    start();
+    const int fd = connect_client();
+    std::string requests;
+    for (int i = 0; i < 12; ++i) {
+        requests += i % 2 ? models_request : "GET /health HTTP/1.1\r\n\r\n";
+    }
+    send_all(fd, requests);
+    const std::string replies = read_from(fd, "HTTP/1.1 ", 12);
+    size_t at = 0;
+    for (int i = 0; i < 12; ++i) {
+        at = replies.find("HTTP/1.1 ", at);
+        ASSERT_NE(at, std::string::npos) << i;
+        EXPECT_EQ(replies.substr(at + 9, 3), i % 2 ? "200" : "503") << i;
+        ++at;
+    }
+    ::close(fd);
+}
+
 TEST_F(SessionTest, ClosesAfterAnHttp10Response) {
     start();
     const int fd = connect_client();
