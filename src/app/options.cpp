@@ -39,6 +39,10 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->envname("OSPREY_BATCH_SIZE")
         ->check(CLI::Range(32, 65536))
         ->capture_default_str();
+    serve.add_option("--flash-attn", o.flash_attn, "flash attention: auto, on or off")
+        ->envname("OSPREY_FLASH_ATTN")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
+        ->capture_default_str();
     serve.add_option("--max-queue", o.max_queue, "sequences that may wait for a slot")
         ->envname("OSPREY_MAX_QUEUE")
         ->check(CLI::Range(1, 1 << 20))

@@ -19,6 +19,7 @@ struct serve_options {
     int32_t parallel = 4;
     int32_t threads = 0;
     int32_t batch_size = 512;
+    std::string flash_attn = "auto";
     int32_t max_queue = 64;
     std::string alias;
     std::string log_format = "text";

@@ -18,11 +18,12 @@ namespace osprey::engine {
 
 struct model_options {
     std::string model_path;
-    std::string mmproj_path;   // empty: no projector
-    int32_t ctx_size = 0;      // tokens per sequence; 0: min(training context, 4096)
-    int32_t parallel = 4;      // sequences decoded together
-    int32_t threads = 0;       // 0: all cores
-    int32_t batch_size = 512;  // tokens per decode step
+    std::string mmproj_path;          // empty: no projector
+    int32_t ctx_size = 0;             // tokens per sequence; 0: min(training context, 4096)
+    int32_t parallel = 4;             // sequences decoded together
+    int32_t threads = 0;              // 0: all cores
+    int32_t batch_size = 512;         // tokens per decode step
+    std::string flash_attn = "auto";  // "auto", "on" or "off"
 };
 
 struct model_info {
