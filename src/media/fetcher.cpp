@@ -20,12 +20,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
     return l;
 }
 
-core::error refusal(std::string detail) {
-    core::error e = core::make_error(core::error_code::media_unavailable, media_public_message);
-    e.internal_detail = std::move(detail);
-    return e;
-}
-
 std::string join(const std::vector<ip_address>& addresses) {
     std::string out;
     for (const auto& a : addresses) {
@@ -220,7 +214,7 @@ fetcher::fetcher(fetch_options options, const address_policy& policy, resolver& 
     // lookup itself, so its own egress rules are the operator's to set.
     const std::string host = proxy_host(options_.proxy);
     if (auto found = host.empty() ? core::expected<std::vector<ip_address>>(
-                                        core::unexpected(refusal("rule=bad_proxy")))
+                                        core::unexpected(media_refusal("rule=bad_proxy")))
                                   : names_.resolve(host)) {
         proxy_addresses_ = std::move(*found);
     } else {
@@ -252,9 +246,9 @@ core::expected<std::vector<ip_address>> fetcher::checked_addresses(const checked
     // the public answer for the check and the private one for the fetch.
     for (const auto& a : addresses) {
         if (auto verdict = policy_.check(a); !verdict.allowed) {
-            return core::unexpected(refusal("rule=" + std::string(verdict.rule) +
-                                            " host=" + url.host + " addresses=" + join(addresses) +
-                                            " refused=" + a.to_string()));
+            return core::unexpected(
+                media_refusal("rule=" + std::string(verdict.rule) + " host=" + url.host +
+                              " addresses=" + join(addresses) + " refused=" + a.to_string()));
         }
     }
     return addresses;
@@ -302,7 +296,7 @@ core::expected<fetcher::hop_result> fetcher::fetch_hop(const checked_url& url,
     const auto remaining =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (remaining.count() <= 0) {
-        return core::unexpected(refusal("rule=timeout host=" + url.host));
+        return core::unexpected(media_refusal("rule=timeout host=" + url.host));
     }
 
     transfer t;
@@ -318,7 +312,7 @@ core::expected<fetcher::hop_result> fetcher::fetch_hop(const checked_url& url,
         url.literal ? nullptr : curl_slist_append(nullptr, pin_entry(url, *addresses).c_str()));
     std::unique_ptr<CURL, curl_deleter> c(curl_easy_init());
     if (!c || (!url.literal && !pins)) {
-        return core::unexpected(refusal("rule=internal reason=curl_easy_init failed"));
+        return core::unexpected(media_refusal("rule=internal reason=curl_easy_init failed"));
     }
     // Encoded bodies are refused, so none is asked for; the byte cap then
     // counts exactly the bytes that will be decoded as media.
@@ -331,10 +325,10 @@ core::expected<fetcher::hop_result> fetcher::fetch_hop(const checked_url& url,
 
     const CURLcode rc = curl_easy_perform(c.get());
     if (rc != CURLE_OK) {
-        return core::unexpected(refusal("rule=" + transfer_rule(rc, t) + " host=" + url.host +
-                                        " addresses=" + join(*addresses) + " curl=\"" +
-                                        (reason[0] ? reason : curl_easy_strerror(rc)) + "\"" +
-                                        (t.refused.empty() ? "" : " socket=" + t.refused)));
+        return core::unexpected(media_refusal("rule=" + transfer_rule(rc, t) + " host=" + url.host +
+                                              " addresses=" + join(*addresses) + " curl=\"" +
+                                              (reason[0] ? reason : curl_easy_strerror(rc)) + "\"" +
+                                              (t.refused.empty() ? "" : " socket=" + t.refused)));
     }
     hop_result r;
     curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
@@ -372,22 +366,22 @@ core::expected<std::string> fetcher::follow(std::string url) const {
         const long s = r->status;
         if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
             if (hop >= options_.max_redirects) {
-                return core::unexpected(refusal("rule=too_many_redirects" + chain));
+                return core::unexpected(media_refusal("rule=too_many_redirects" + chain));
             }
             url = resolve_location(checked->url, r->location);
             if (url.empty()) {
                 return core::unexpected(
-                    refusal("rule=bad_redirect status=" + std::to_string(s) + chain));
+                    media_refusal("rule=bad_redirect status=" + std::to_string(s) + chain));
             }
             continue;
         }
         if (s < 200 || s > 299) {
             return core::unexpected(
-                refusal("rule=http_status status=" + std::to_string(s) + chain));
+                media_refusal("rule=http_status status=" + std::to_string(s) + chain));
         }
         if (!r->content_encoding.empty() && r->content_encoding != "identity") {
             return core::unexpected(
-                refusal("rule=encoded_body encoding=" + r->content_encoding + chain));
+                media_refusal("rule=encoded_body encoding=" + r->content_encoding + chain));
         }
         return std::move(r->body);
     }

@@ -14,12 +14,6 @@ core::error bad_data_uri(const std::string& what) {
     return core::make_error(core::error_code::invalid_value, "Invalid data URI: " + what);
 }
 
-core::error local_refusal(std::string detail) {
-    core::error e = core::make_error(core::error_code::media_unavailable, media_public_message);
-    e.internal_detail = std::move(detail);
-    return e;
-}
-
 constexpr std::array<int8_t, 256> base64_table() {
     std::array<int8_t, 256> t{};
     t.fill(-1);
@@ -105,7 +99,7 @@ core::expected<std::string> read_under_root(std::string_view location, const std
                                             std::size_t max_bytes) {
     namespace fs = std::filesystem;
     if (root.empty()) {
-        return core::unexpected(local_refusal("rule=file_disabled"));
+        return core::unexpected(media_refusal("rule=file_disabled"));
     }
     std::string_view path = location;
     if (path.rfind("file://", 0) == 0) {
@@ -113,22 +107,22 @@ core::expected<std::string> read_under_root(std::string_view location, const std
     }
     if (path.empty() || path.front() != '/' || path.find("..") != std::string_view::npos ||
         path.find('%') != std::string_view::npos || path.find('?') != std::string_view::npos) {
-        return core::unexpected(local_refusal("rule=file_path"));
+        return core::unexpected(media_refusal("rule=file_path"));
     }
     std::error_code ec;
     const fs::path canonical_root = fs::canonical(root, ec);
     const fs::path target = fs::canonical(fs::path(std::string(path)), ec);
     if (ec) {
-        return core::unexpected(local_refusal("rule=file_missing reason=" + ec.message()));
+        return core::unexpected(media_refusal("rule=file_missing reason=" + ec.message()));
     }
     // Compared component by component, so /media2 is not inside /media.
     auto [r, t] =
         std::mismatch(canonical_root.begin(), canonical_root.end(), target.begin(), target.end());
     if (r != canonical_root.end() || !fs::is_regular_file(target, ec)) {
-        return core::unexpected(local_refusal("rule=file_outside_root"));
+        return core::unexpected(media_refusal("rule=file_outside_root"));
     }
     if (fs::file_size(target, ec) > max_bytes || ec) {
-        return core::unexpected(local_refusal("rule=too_large"));
+        return core::unexpected(media_refusal("rule=too_large"));
     }
     std::ifstream in(target, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -118,12 +118,11 @@ core::expected<void> media_gate::check_format(core::message_part& part,
     if (!carries(f, kind_of(part.kind)) && remote) {
         // Fetched bytes of the wrong type get the same answer as every other
         // remote failure: what a URL serves says something about the network.
+        core::error e = media_refusal(std::string("rule=wrong_type format=") + name(f) +
+                                      " kind=" + core::name(part.kind));
         core::log::warn(*logger(), "media.fetch_refused",
-                        {{"req", request_id},
-                         {"detail", std::string("rule=wrong_type format=") + name(f) +
-                                        " kind=" + core::name(part.kind)}});
-        return core::unexpected(
-            core::make_error(core::error_code::media_unavailable, media_public_message));
+                        {{"req", request_id}, {"detail", e.internal_detail}});
+        return core::unexpected(e);
     }
     if (!carries(f, kind_of(part.kind))) {
         return core::unexpected(core::make_error(core::error_code::invalid_value,

@@ -12,9 +12,7 @@ namespace osprey::media {
 namespace {
 
 core::error unresolvable(const std::string& host, const std::string& reason) {
-    core::error e = core::make_error(core::error_code::media_unavailable, media_public_message);
-    e.internal_detail = "rule=unresolvable host=" + host + " reason=" + reason;
-    return e;
+    return media_refusal("rule=unresolvable host=" + host + " reason=" + reason);
 }
 
 class system_resolver : public resolver {

@@ -125,9 +125,7 @@ std::string safe_prefix(std::string_view url) {
 }
 
 core::error make_refusal(std::string_view rule, std::string_view logged_url) {
-    core::error e = core::make_error(core::error_code::media_unavailable, media_public_message);
-    e.internal_detail = "rule=" + std::string(rule) + " url=" + std::string(logged_url);
-    return e;
+    return media_refusal("rule=" + std::string(rule) + " url=" + std::string(logged_url));
 }
 
 // Bytes that no URL we fetch needs anywhere, and that parsers disagree on:
@@ -554,6 +552,12 @@ core::expected<checked_url> check_url(std::string_view url, const url_rules& rul
         return refuse(rule);
     }
     return out;
+}
+
+core::error media_refusal(std::string detail) {
+    core::error e = core::make_error(core::error_code::media_unavailable, media_public_message);
+    e.internal_detail = std::move(detail);
+    return e;
 }
 
 }  // namespace osprey::media

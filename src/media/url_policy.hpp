@@ -51,4 +51,8 @@ core::expected<checked_url> check_url(std::string_view url, const url_rules& rul
 inline constexpr const char* media_public_message =
     "The media could not be fetched from the given URL.";
 
+// A media_unavailable error with that message for the client and `detail`
+// ("rule=... host=...") for the log alone.
+core::error media_refusal(std::string detail);
+
 }  // namespace osprey::media

@@ -24,10 +24,7 @@ public:
         const int n = lookups_[host]++;
         auto it = answers_.find(host);
         if (it == answers_.end() || it->second.empty()) {
-            core::error e =
-                core::make_error(core::error_code::media_unavailable, media::media_public_message);
-            e.internal_detail = "rule=unresolvable host=" + host;
-            return core::unexpected(e);
+            return core::unexpected(media::media_refusal("rule=unresolvable host=" + host));
         }
         const auto& seq = it->second;
         return seq[std::min<size_t>(static_cast<size_t>(n), seq.size() - 1)];
