@@ -1,15 +1,17 @@
 #include "test_model.hpp"
 
-#include <cmath>
-#include <cstring>
 #include <filesystem>
-#include <memory>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <ggml.h>
 #include <gguf.h>
+
+#include "audio_projector_layout.hpp"
+#include "gguf_weights.hpp"
+#include "text_model_layout.hpp"
 
 #ifndef OSPREY_DEFAULT_VOCAB
 #error "OSPREY_DEFAULT_VOCAB must name the default vocab GGUF"
@@ -18,22 +20,12 @@
 namespace osprey::tools {
 namespace {
 
-struct gguf_deleter {
-    void operator()(gguf_context* ctx) const { gguf_free(ctx); }
-};
-
-struct ggml_deleter {
-    void operator()(ggml_context* ctx) const { ggml_free(ctx); }
-};
-
-using gguf_ptr = std::unique_ptr<gguf_context, gguf_deleter>;
-using ggml_ptr = std::unique_ptr<ggml_context, ggml_deleter>;
-
 constexpr std::string_view tokenizer_prefix = "tokenizer.";
 constexpr const char* tokens_key = "tokenizer.ggml.tokens";
 
-// Q8_0 rather than F16 nearly halves the file, which is almost all vocabulary-sized matrices.
-constexpr ggml_type matrix_type = GGML_TYPE_Q8_0;
+// The audio projector draws from its own stream, so the text model's bytes are the same whether
+// or not a projector is written in the same run.
+constexpr uint64_t audio_projector_salt = 0x617564696f000000ULL;  // "audio"
 
 // ggml explains a bad file in several lines of its own on stderr, but the tool promises a single
 // line; ggml's are discarded while the generator runs and the caller's logger is put back after.
@@ -55,136 +47,6 @@ private:
     ggml_log_callback old_callback_ = nullptr;
     void* old_user_data_ = nullptr;
 };
-
-// splitmix64. The standard library's distributions are not specified bit for bit, so they could
-// give another file for the same seed under another compiler; this is exact everywhere.
-class random_stream {
-public:
-    explicit random_stream(uint64_t seed) : state_(seed) {}
-
-    // A value spread evenly over [-1, 1). 24 bits fit a float's mantissa, so no rounding.
-    float next_signed() {
-        const auto bits = static_cast<float>(next() >> 40);
-        return bits / static_cast<float>(1 << 23) - 1.0f;
-    }
-
-private:
-    uint64_t next() {
-        state_ += 0x9e3779b97f4a7c15ULL;
-        uint64_t z = state_;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-
-    uint64_t state_;
-};
-
-enum class tensor_role { matrix, norm };
-
-struct tensor_spec {
-    std::string name;
-    int64_t n_per_row;  // for a matrix, the width of the vector it multiplies
-    int64_t n_rows;
-    tensor_role role;
-};
-
-ggml_type type_of(tensor_role role) {
-    return role == tensor_role::matrix ? matrix_type : GGML_TYPE_F32;
-}
-
-void add_layer_tensors(std::vector<tensor_spec>& specs, const test_model_shape& shape,
-                       uint32_t layer) {
-    const std::string blk = "blk." + std::to_string(layer) + ".";
-    const int64_t n_embd = shape.n_embd;
-    const int64_t n_embd_kv = n_embd / shape.n_head * shape.n_head_kv;
-    const int64_t n_ff = shape.n_ff;
-
-    specs.push_back({blk + "attn_norm.weight", n_embd, 1, tensor_role::norm});
-    specs.push_back({blk + "attn_q.weight", n_embd, n_embd, tensor_role::matrix});
-    specs.push_back({blk + "attn_k.weight", n_embd, n_embd_kv, tensor_role::matrix});
-    specs.push_back({blk + "attn_v.weight", n_embd, n_embd_kv, tensor_role::matrix});
-    specs.push_back({blk + "attn_output.weight", n_embd, n_embd, tensor_role::matrix});
-
-    specs.push_back({blk + "ffn_norm.weight", n_embd, 1, tensor_role::norm});
-    specs.push_back({blk + "ffn_gate.weight", n_embd, n_ff, tensor_role::matrix});
-    specs.push_back({blk + "ffn_down.weight", n_ff, n_embd, tensor_role::matrix});
-    specs.push_back({blk + "ffn_up.weight", n_embd, n_ff, tensor_role::matrix});
-}
-
-// Every tensor llama.cpp's llama loader requires, in the order it asks for them; the output
-// matrix is written out rather than tied to the embeddings, as in most llama checkpoints.
-std::vector<tensor_spec> list_tensors(const test_model_shape& shape, int64_t n_vocab) {
-    std::vector<tensor_spec> specs = {
-        {"token_embd.weight", shape.n_embd, n_vocab, tensor_role::matrix},
-        {"output_norm.weight", shape.n_embd, 1, tensor_role::norm},
-        {"output.weight", shape.n_embd, n_vocab, tensor_role::matrix},
-    };
-    for (uint32_t layer = 0; layer < shape.n_layer; ++layer) {
-        add_layer_tensors(specs, shape, layer);
-    }
-    return specs;
-}
-
-size_t arena_size(const std::vector<tensor_spec>& specs) {
-    size_t size = 0;
-    for (const auto& spec : specs) {
-        const size_t n_bytes = ggml_row_size(type_of(spec.role), spec.n_per_row) * spec.n_rows;
-        size += ggml_tensor_overhead() + n_bytes + GGML_MEM_ALIGN;
-    }
-    return size;
-}
-
-// Uniform weights with variance 1/width keep activations near unit size through every layer, so
-// logits stay finite; norm weights near 1 keep each RMS norm close to a plain normalisation.
-std::vector<float> make_values(const tensor_spec& spec, random_stream& random) {
-    const bool is_norm = spec.role == tensor_role::norm;
-    const float centre = is_norm ? 1.0f : 0.0f;
-    const float spread = is_norm ? 0.1f : std::sqrt(3.0f / static_cast<float>(spec.n_per_row));
-
-    std::vector<float> values(static_cast<size_t>(spec.n_per_row * spec.n_rows));
-    for (float& value : values) {
-        value = centre + spread * random.next_signed();
-    }
-    return values;
-}
-
-ggml_tensor* new_tensor(ggml_context* arena, const tensor_spec& spec) {
-    const ggml_type type = type_of(spec.role);
-    if (spec.role == tensor_role::norm) {
-        return ggml_new_tensor_1d(arena, type, spec.n_per_row);
-    }
-    return ggml_new_tensor_2d(arena, type, spec.n_per_row, spec.n_rows);
-}
-
-void store_values(ggml_tensor* tensor, const std::vector<float>& values) {
-    if (tensor->type == GGML_TYPE_F32) {
-        std::memcpy(tensor->data, values.data(), ggml_nbytes(tensor));
-        return;
-    }
-    ggml_quantize_chunk(tensor->type, values.data(), tensor->data, 0, tensor->ne[1], tensor->ne[0],
-                        nullptr);
-}
-
-// gguf keeps a pointer to each tensor's data rather than a copy, so the arena that holds the
-// data must outlive the write; the caller owns it.
-tl::expected<ggml_ptr, std::string> add_tensors(gguf_context* model,
-                                                const std::vector<tensor_spec>& specs,
-                                                uint64_t seed) {
-    ggml_ptr arena(ggml_init({arena_size(specs), nullptr, false}));
-    if (!arena) {
-        return tl::unexpected(std::string("out of memory for the model's tensors"));
-    }
-
-    random_stream random(seed);
-    for (const auto& spec : specs) {
-        ggml_tensor* tensor = new_tensor(arena.get(), spec);
-        ggml_set_name(tensor, spec.name.c_str());
-        store_values(tensor, make_values(spec, random));
-        gguf_add_tensor(model, tensor);
-    }
-    return arena;
-}
 
 tl::expected<gguf_ptr, std::string> open_vocab(const std::string& path) {
     std::error_code ec;
@@ -211,23 +73,6 @@ uint32_t count_tokens(const gguf_context* vocab) {
     return static_cast<uint32_t>(gguf_get_arr_n(vocab, gguf_find_key(vocab, tokens_key)));
 }
 
-void set_hparams(gguf_context* model, const test_model_shape& shape, uint32_t n_vocab) {
-    gguf_set_val_str(model, "general.architecture", "llama");
-    gguf_set_val_str(model, "general.name", test_model_name);
-
-    gguf_set_val_u32(model, "llama.vocab_size", n_vocab);
-    gguf_set_val_u32(model, "llama.context_length", shape.n_ctx_train);
-    gguf_set_val_u32(model, "llama.embedding_length", shape.n_embd);
-    gguf_set_val_u32(model, "llama.block_count", shape.n_layer);
-    gguf_set_val_u32(model, "llama.feed_forward_length", shape.n_ff);
-
-    gguf_set_val_u32(model, "llama.attention.head_count", shape.n_head);
-    gguf_set_val_u32(model, "llama.attention.head_count_kv", shape.n_head_kv);
-    gguf_set_val_f32(model, "llama.attention.layer_norm_rms_epsilon", shape.rms_norm_eps);
-    gguf_set_val_u32(model, "llama.rope.dimension_count", shape.n_embd / shape.n_head);
-    gguf_set_val_f32(model, "llama.rope.freq_base", shape.rope_freq_base);
-}
-
 // gguf_set_kv copies keys with their exact types, arrays included, so the tokenizer arrives as
 // llama.cpp wrote it; the vocab file's other keys (its own general.* and llama.*) are dropped
 // from a staging copy first, since the model states its own.
@@ -244,22 +89,124 @@ void copy_tokenizer(gguf_context* model, const gguf_context* vocab) {
     gguf_set_kv(model, staging.get());
 }
 
-tl::expected<void, std::string> write_file(const gguf_context* model, const std::string& path) {
-    const std::string partial = path + ".partial";
-    std::error_code ec;
+// A file's metadata and the arena its tensor data lives in, which must outlive the write.
+struct staged_file {
+    gguf_ptr meta;
+    ggml_ptr arena;
+};
 
-    if (!gguf_write_to_file(model, partial.c_str(), false)) {
-        std::filesystem::remove(partial, ec);
-        return tl::unexpected("cannot write the model to " + path);
+tl::expected<staged_file, std::string> stage_text_model(const test_model_options& options) {
+    auto vocab = open_vocab(options.vocab_path);
+    if (!vocab) {
+        return tl::unexpected(vocab.error());
     }
+    const uint32_t n_vocab = count_tokens(vocab->get());
 
-    std::filesystem::rename(partial, path, ec);
-    if (ec) {
-        const std::string reason = ec.message();
-        std::filesystem::remove(partial, ec);
-        return tl::unexpected("cannot write the model to " + path + ": " + reason);
+    staged_file model{gguf_ptr(gguf_init_empty()), nullptr};
+    set_text_hparams(model.meta.get(), options.arch, n_vocab);
+    copy_tokenizer(model.meta.get(), vocab->get());
+    set_chat_template(model.meta.get(), options.arch);
+
+    auto arena = add_random_tensors(model.meta.get(), list_text_tensors(options.arch, n_vocab),
+                                    options.seed);
+    if (!arena) {
+        return tl::unexpected(arena.error());
+    }
+    model.arena = std::move(*arena);
+    return model;
+}
+
+tl::expected<staged_file, std::string> stage_audio_projector(const test_model_options& options) {
+    const uint32_t n_embd_text = shape_of(options.arch).n_embd;
+
+    staged_file projector{gguf_ptr(gguf_init_empty()), nullptr};
+    set_audio_projector_hparams(projector.meta.get(), n_embd_text);
+
+    auto arena = add_random_tensors(projector.meta.get(), list_audio_projector_tensors(n_embd_text),
+                                    options.seed ^ audio_projector_salt);
+    if (!arena) {
+        return tl::unexpected(arena.error());
+    }
+    projector.arena = std::move(*arena);
+    return projector;
+}
+
+// A staged file, where it goes, and what to call it in an error message.
+struct output {
+    staged_file file;
+    std::string path;
+    const char* what;
+};
+
+std::string partial_path(const output& out) {
+    return out.path + ".partial";
+}
+
+void remove_partials(const std::vector<output>& outputs, size_t first, size_t last) {
+    for (size_t i = first; i < last; ++i) {
+        std::error_code ignored;
+        std::filesystem::remove(partial_path(outputs[i]), ignored);
+    }
+}
+
+// Writes each file under its temporary name; on failure removes those already written.
+tl::expected<void, std::string> write_partials(const std::vector<output>& outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const std::string partial = partial_path(outputs[i]);
+        if (!gguf_write_to_file(outputs[i].file.meta.get(), partial.c_str(), false)) {
+            remove_partials(outputs, 0, i + 1);
+            return tl::unexpected(std::string("cannot write the ") + outputs[i].what + " to " +
+                                  outputs[i].path);
+        }
     }
     return {};
+}
+
+// Renames only once every file is whole. A rename that fails here (the path is a directory, say)
+// leaves any file already renamed in place; the rest are removed.
+tl::expected<void, std::string> rename_into_place(const std::vector<output>& outputs) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        std::error_code ec;
+        std::filesystem::rename(partial_path(outputs[i]), outputs[i].path, ec);
+        if (ec) {
+            remove_partials(outputs, i, outputs.size());
+            return tl::unexpected(std::string("cannot write the ") + outputs[i].what + " to " +
+                                  outputs[i].path + ": " + ec.message());
+        }
+    }
+    return {};
+}
+
+bool same_path(const std::string& a, const std::string& b) {
+    std::error_code ec_a;
+    std::error_code ec_b;
+    const auto canonical_a = std::filesystem::weakly_canonical(a, ec_a);
+    const auto canonical_b = std::filesystem::weakly_canonical(b, ec_b);
+    return ec_a || ec_b ? a == b : canonical_a == canonical_b;
+}
+
+tl::expected<std::vector<output>, std::string> stage_outputs(const test_model_options& options) {
+    std::vector<output> outputs;
+    auto model = stage_text_model(options);
+    if (!model) {
+        return tl::unexpected(model.error());
+    }
+    outputs.push_back({std::move(*model), options.out_path, "model"});
+
+    if (options.audio_projector_path.empty()) {
+        return outputs;
+    }
+    // Both would be written through the same temporary file, and one would replace the other.
+    if (same_path(options.audio_projector_path, options.out_path)) {
+        return tl::unexpected("the audio projector and the model are both to be written to " +
+                              options.out_path);
+    }
+    auto projector = stage_audio_projector(options);
+    if (!projector) {
+        return tl::unexpected(projector.error());
+    }
+    outputs.push_back({std::move(*projector), options.audio_projector_path, "audio projector"});
+    return outputs;
 }
 
 }  // namespace
@@ -270,23 +217,16 @@ const char* default_vocab_path() {
 
 tl::expected<void, std::string> write_test_model(const test_model_options& options) {
     const ggml_log_silencer silencer;
-    const test_model_shape& shape = test_model_default_shape;
 
-    auto vocab = open_vocab(options.vocab_path);
-    if (!vocab) {
-        return tl::unexpected(vocab.error());
+    auto outputs = stage_outputs(options);
+    if (!outputs) {
+        return tl::unexpected(outputs.error());
     }
-    const uint32_t n_vocab = count_tokens(vocab->get());
-
-    gguf_ptr model(gguf_init_empty());
-    set_hparams(model.get(), shape, n_vocab);
-    copy_tokenizer(model.get(), vocab->get());
-
-    auto arena = add_tensors(model.get(), list_tensors(shape, n_vocab), options.seed);
-    if (!arena) {
-        return tl::unexpected(arena.error());
+    auto written = write_partials(*outputs);
+    if (!written) {
+        return written;
     }
-    return write_file(model.get(), options.out_path);
+    return rename_into_place(*outputs);
 }
 
 }  // namespace osprey::tools

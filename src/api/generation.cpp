@@ -2,9 +2,11 @@
 
 #include <variant>
 
+#include "api/media_inputs.hpp"
 #include "core/log.hpp"
 #include "engine/engine.hpp"
 #include "engine/prompt.hpp"
+#include "media/media_error.hpp"
 #include "media/media_gate.hpp"
 
 namespace osprey::api {
@@ -116,7 +118,7 @@ private:
     bool done_ = false;
 };
 
-void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
+void submit_prepared(generation_context& c, engine::prompt prompt) {
     auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,
                                                   c.request_id, c.respond_error);
     // Whether streaming or not, a client that leaves stops its generation.
@@ -128,7 +130,7 @@ void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
 
     engine::generation_job job;
     job.request_id = c.request_id;
-    job.prompt = std::move(tokens);
+    job.prompt = std::move(prompt);
     job.sampling = c.request.sampling;
     job.max_tokens = c.request.max_tokens;
     job.stop = c.request.stop;
@@ -144,35 +146,53 @@ void submit_prepared(generation_context& c, std::vector<int32_t> tokens) {
     }
 }
 
-// Media that passed the gate must also be something the model can take.
+// Media that passed the gate must also be something the model can take:
+// refused here, after the gate and before any response byte.
 core::expected<void> check_modalities(const generation_context& c) {
+    const auto& info = c.engine->loaded_model().info();
     for (const auto& m : c.request.messages) {
         for (const auto& p : m.parts) {
             if (p.kind == core::part_kind::text) {
                 continue;
             }
-            if (!c.engine->loaded_model().info().has_projector) {
+            const bool audio = p.kind == core::part_kind::audio;
+            if (!info.has_projector) {
                 return core::unexpected(core::make_error(
                     core::error_code::invalid_value,
                     std::string("This model does not accept ") + core::name(p.kind) +
                         " input: it was loaded without a multimodal projector.",
                     p.param));
             }
-            // TODO: feed checked media to the model through mtmd (issue 4); until
-            // then a model with a projector still answers text-only requests only.
-            return core::unexpected(core::make_error(core::error_code::unsupported_parameter,
-                                                     std::string("This server does not pass ") +
-                                                         core::name(p.kind) +
-                                                         " input to the model yet.",
-                                                     p.param));
+            if (audio ? !info.has_audio : !info.has_vision) {
+                return core::unexpected(core::make_error(
+                    core::error_code::invalid_value,
+                    std::string("This model does not accept ") + core::name(p.kind) +
+                        " input: its projector takes " + (audio ? "images" : "audio") + " only.",
+                    p.param));
+            }
         }
     }
     return {};
 }
 
+// Says which part an engine error about media bytes concerns.
+core::error locate_media_error(const core::chat_request& r, core::error e) {
+    for (const auto& m : r.messages) {
+        for (const auto& p : m.parts) {
+            if (p.kind != core::part_kind::text && !e.param.empty() && p.param == e.param) {
+                const auto kind = p.kind == core::part_kind::audio ? media::media_kind::audio
+                                                                   : media::media_kind::image;
+                return media::locate(std::move(e), kind, p.param);
+            }
+        }
+    }
+    return e;
+}
+
 // Runs on a blocking worker: everything that may take long or fail before
 // the response starts.
-core::expected<std::vector<int32_t>> prepare(generation_context& c) {
+core::expected<engine::prompt> prepare(generation_context& c) {
+    std::vector<engine::media_expansion> media;
     if (media::media_gate::has_media(c.request)) {
         if (c.gate == nullptr) {
             return core::unexpected(core::make_error(core::error_code::internal,
@@ -184,8 +204,17 @@ core::expected<std::vector<int32_t>> prepare(generation_context& c) {
         if (auto ok = check_modalities(c); !ok) {
             return core::unexpected(ok.error());
         }
+        auto expanded = expand_media(c.request, c.gate->limits());
+        if (!expanded) {
+            return core::unexpected(expanded.error());
+        }
+        media = std::move(*expanded);
     }
-    return engine::prepare_prompt(c.engine->loaded_model(), c.request);
+    auto prompt = engine::prepare_prompt(c.engine->loaded_model(), c.request, media);
+    if (!prompt) {
+        return core::unexpected(locate_media_error(c.request, std::move(prompt.error())));
+    }
+    return prompt;
 }
 
 }  // namespace

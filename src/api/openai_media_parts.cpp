@@ -56,6 +56,9 @@ void read_input_audio(object_reader& r, core::message& out) {
         const char* missing = data ? "format" : "data";
         o.fail(missing_error(o.name(missing)));
     }
+    if (format && *format != "wav" && *format != "mp3" && *format != "flac") {
+        o.fail(value_error(o.name("format"), "must be 'wav', 'mp3' or 'flac'."));
+    }
     o.reject_unread();
     if (o.error()) {
         r.fail(*o.error());
@@ -70,6 +73,28 @@ void read_input_audio(object_reader& r, core::message& out) {
     out.parts.push_back(std::move(part));
 }
 
+// {"type": "image", "image": "<url>"}, as some clients send it (video and
+// audio alike); the object form {"url": ...} is read as image_url's is.
+void read_plain_part(object_reader& r, const char* key, core::part_kind kind, core::message& out) {
+    const json* v = r.raw(key);
+    if (v && v->is_object()) {
+        read_url_object(r, key, kind, out);
+        return;
+    }
+    auto url = r.string(key);
+    if (!url) {
+        if (!r.error()) {
+            r.fail(missing_error(r.name(key)));
+        }
+        return;
+    }
+    core::message_part part;
+    part.kind = kind;
+    part.source = *url;
+    part.param = r.name(key);
+    out.parts.push_back(std::move(part));
+}
+
 }  // namespace
 
 bool read_media_part(object_reader& r, const std::string& type, core::message& out) {
@@ -81,6 +106,12 @@ bool read_media_part(object_reader& r, const std::string& type, core::message& o
         read_url_object(r, "video_url", core::part_kind::video, out);
     } else if (type == "input_audio") {
         read_input_audio(r, out);
+    } else if (type == "image") {
+        read_plain_part(r, "image", core::part_kind::image, out);
+    } else if (type == "audio") {
+        read_plain_part(r, "audio", core::part_kind::audio, out);
+    } else if (type == "video") {
+        read_plain_part(r, "video", core::part_kind::video, out);
     } else {
         return false;
     }

@@ -69,6 +69,11 @@ core::expected<media_stack> build_media(const serve_options& o) {
     media::gate_options g;
     g.remote_enabled = !o.no_remote_media;
     g.media_root = o.media_root;
+    g.limits.max_image_pixels = o.max_image_pixels;
+    g.limits.max_audio_seconds = o.max_audio_seconds;
+    g.limits.max_video_seconds = o.max_video_seconds;
+    g.limits.video_fps = o.video_fps;
+    g.limits.video_max_frames = static_cast<std::size_t>(o.video_max_frames);
     stack.gate = std::make_unique<media::media_gate>(std::move(g), *stack.fetch);
     return stack;
 }

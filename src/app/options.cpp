@@ -119,6 +119,35 @@ void add_media_options(CLI::App& serve, serve_options& o) {
         ->delimiter(',');
 }
 
+void add_decode_options(CLI::App& serve, serve_options& o) {
+    serve.add_option("--max-image-pixels", o.max_image_pixels, "largest image, in pixels")
+        ->envname("OSPREY_MAX_IMAGE_PIXELS")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32))
+        ->capture_default_str();
+    serve.add_option("--max-audio-seconds", o.max_audio_seconds, "longest audio input")
+        ->envname("OSPREY_MAX_AUDIO_SECONDS")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    serve.add_option("--max-video-seconds", o.max_video_seconds, "longest video input")
+        ->envname("OSPREY_MAX_VIDEO_SECONDS")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    serve.add_option("--video-fps", o.video_fps, "video frames sampled per second")
+        ->envname("OSPREY_VIDEO_FPS")
+        ->check(CLI::Range(0.01, 60.0))
+        ->capture_default_str();
+    serve.add_option("--video-max-frames", o.video_max_frames, "most frames taken from a video")
+        ->envname("OSPREY_VIDEO_MAX_FRAMES")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    serve
+        .add_option("--media-cache-mib", o.media_cache_mib,
+                    "memory for encoded media kept for reuse, in MiB (0: none)")
+        ->envname("OSPREY_MEDIA_CACHE_MIB")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
+        ->capture_default_str();
+}
+
 }  // namespace
 
 parsed_command parse_command_line(int argc, char** argv) {
@@ -131,6 +160,7 @@ parsed_command parse_command_line(int argc, char** argv) {
     CLI::App* serve = app.add_subcommand("serve", "load a model and serve it over HTTP");
     add_serve_options(*serve, result.serve);
     add_media_options(*serve, result.serve);
+    add_decode_options(*serve, result.serve);
 
     try {
         app.parse(argc, argv);

@@ -41,6 +41,14 @@ struct serve_options {
     std::string media_root;
     std::vector<std::string> media_allow_hosts;
     std::vector<std::string> media_allowed_domains;
+
+    // Decoding media for the model (see README, "Images, audio and video").
+    uint64_t max_image_pixels = 50'000'000;
+    double max_audio_seconds = 600;
+    double max_video_seconds = 600;
+    double video_fps = 1;
+    int32_t video_max_frames = 16;
+    std::size_t media_cache_mib = 256;
 };
 
 enum class command { serve, version, help_shown };

@@ -154,8 +154,8 @@ bool check_settings(const serve_options& o, std::string& api_key) {
 }
 
 std::unique_ptr<engine::engine> load_engine(const serve_options& o) {
-    engine::model_options mo{o.model_path, o.mmproj_path, o.ctx_size,  o.parallel,
-                             o.threads,    o.batch_size,  o.flash_attn};
+    engine::model_options mo{o.model_path, o.mmproj_path, o.ctx_size,   o.parallel,
+                             o.threads,    o.batch_size,  o.flash_attn, o.media_cache_mib << 20};
     auto loaded = engine::model::load(mo, terminal_progress());
     if (!loaded) {
         core::log::error(*logger(), "model.load_failed",

@@ -1,9 +1,12 @@
 #include "engine/engine.hpp"
 
+#include <chrono>
 #include <random>
 
 #include <common.h>
 #include <llama.h>
+#include <mtmd-helper.h>
+#include <mtmd.h>
 
 #include "core/log.hpp"
 #include "engine/sampler.hpp"
@@ -45,7 +48,8 @@ void add_to_batch(llama_batch& b, llama_token token, llama_pos pos, llama_seq_id
 struct engine::slot {
     llama_seq_id seq_id = 0;
     std::optional<choice_task> task;
-    size_t prompt_done = 0;  // prompt tokens already decoded
+    size_t prompt_done = 0;  // prompt text tokens already decoded
+    size_t media_done = 0;   // prompt media chunks already decoded
     llama_pos n_past = 0;    // next position in the sequence
     int32_t n_generated = 0;
     std::optional<llama_token> next;  // sampled, to be decoded next step
@@ -54,7 +58,22 @@ struct engine::slot {
     std::unique_ptr<text_stream> stream;
 
     const generation_job& job() const { return *task->job; }
-    bool prompt_pending() const { return task && prompt_done < job().prompt.size(); }
+    bool prompt_pending() const {
+        return task &&
+               (prompt_done < job().prompt.tokens.size() || media_done < job().prompt.media.size());
+    }
+
+    // Text tokens may go into the batch up to the next media chunk, which is
+    // decoded on its own first.
+    size_t text_limit() const {
+        const auto& p = job().prompt;
+        return media_done < p.media.size() ? p.media[media_done].at : p.tokens.size();
+    }
+
+    bool media_next() const {
+        const auto& media = job().prompt.media;
+        return task && media_done < media.size() && media[media_done].at == prompt_done;
+    }
 };
 
 engine::engine(std::unique_ptr<model> m, int32_t max_queue)
@@ -157,7 +176,7 @@ void engine::admit(slot& s, choice_task task) {
                      {{"req", job.request_id},
                       {"choice", s.task->index},
                       {"seq", s.seq_id},
-                      {"prompt_tokens", job.prompt.size()}});
+                      {"prompt_tokens", job.prompt.n_tokens()}});
 }
 
 // A client that went away frees its sequences before the next decode step.
@@ -189,8 +208,12 @@ void engine::fill_batch(llama_batch& batch) {
         }
     }
     for (auto& s : slots_) {
-        while (s->prompt_pending() && batch.n_tokens < n_batch) {
-            const auto& prompt = s->job().prompt;
+        if (!s->task) {
+            continue;
+        }
+        const size_t limit = s->text_limit();
+        while (s->prompt_done < limit && batch.n_tokens < n_batch) {
+            const auto& prompt = s->job().prompt.tokens;
             const bool last = s->prompt_done + 1 == prompt.size();
             add_to_batch(batch, prompt[s->prompt_done++], s->n_past++, s->seq_id, last);
             if (last) {
@@ -203,6 +226,7 @@ void engine::fill_batch(llama_batch& batch) {
 // Decodes one batch from every active slot, and samples for each slot whose
 // logits it produced. Returns false when there was nothing to do.
 bool engine::step(llama_batch& batch) {
+    evaluate_media();
     fill_batch(batch);
     if (batch.n_tokens == 0) {
         return false;
@@ -224,6 +248,70 @@ bool engine::step(llama_batch& batch) {
         }
     }
     return true;
+}
+
+// Decodes the projector's embeddings for every slot that has reached a media
+// chunk of its prompt. Each takes llama_decode calls of its own: an image's
+// tokens may attend to each other both ways (gemma3), which a batch shared
+// with other sequences cannot allow.
+void engine::evaluate_media() {
+    for (auto& s : slots_) {
+        while (s->media_next()) {
+            if (auto ok = evaluate_media(*s); !ok) {
+                fail(*s, ok.error());
+                break;
+            }
+        }
+    }
+}
+
+core::expected<void> engine::evaluate_media(slot& s) {
+    const media_chunk& m = s.job().prompt.media[s.media_done];
+    embeddings embd = m.cached ? m.cached : model_->media_cache().find(m.key);
+    if (!embd) {
+        auto encoded = encode(m);
+        if (!encoded) {
+            return core::unexpected(encoded.error());
+        }
+        embd = std::move(*encoded);
+    }
+    llama_pos n_past = s.n_past;
+    const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
+    // The helper only reads the embeddings; its signature predates const.
+    const int32_t rc = mtmd_helper_decode_image_chunk(
+        model_->projector(), model_->context(), m.chunk.get(), const_cast<float*>(embd->data()),
+        s.n_past, s.seq_id, n_batch, &n_past, nullptr, nullptr);
+    if (rc != 0) {
+        core::error e = core::make_error(core::error_code::internal,
+                                         "The model failed to read the media input.");
+        e.internal_detail = "mtmd_helper_decode_image_chunk returned " + std::to_string(rc);
+        return core::unexpected(e);
+    }
+    s.n_past = n_past;
+    ++s.media_done;
+    return {};
+}
+
+core::expected<embeddings> engine::encode(const media_chunk& m) {
+    const auto started = std::chrono::steady_clock::now();
+    take_llama_errors();
+    if (mtmd_encode_chunk(model_->projector(), m.chunk.get()) != 0) {
+        core::error e = core::make_error(core::error_code::internal,
+                                         "The model failed to read the media input.");
+        e.internal_detail = "mtmd_encode_chunk failed: " + take_llama_errors();
+        return core::unexpected(e);
+    }
+    const size_t n = static_cast<size_t>(m.n_tokens) *
+                     static_cast<size_t>(llama_model_n_embd_inp(model_->llama()));
+    const float* out = mtmd_get_output_embd(model_->projector());
+    auto embd = std::make_shared<const std::vector<float>>(out, out + n);
+    model_->media_cache().insert(m.key, embd);
+    ++media_encodes_;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    core::log::debug(*logger(), "engine.media_encoded",
+                     {{"tokens", m.n_tokens}, {"ms", ms.count()}});
+    return embd;
 }
 
 void engine::process_output(slot& s) {
@@ -271,7 +359,7 @@ void engine::finish(slot& s, core::finish_reason reason) {
             core::text_delta{s.task->index, std::move(rest.text), std::move(rest.logprobs)});
     }
     job.sink->on_event(core::choice_finished{
-        s.task->index, reason, static_cast<int32_t>(job.prompt.size()), s.n_generated});
+        s.task->index, reason, static_cast<int32_t>(job.prompt.n_tokens()), s.n_generated});
     release(s);
 }
 
@@ -286,6 +374,7 @@ void engine::release(slot& s) {
     llama_memory_seq_rm(llama_get_memory(model_->context()), s.seq_id, -1, -1);
     s.task.reset();
     s.prompt_done = 0;
+    s.media_done = 0;
     s.n_past = 0;
     s.n_generated = 0;
     s.next.reset();

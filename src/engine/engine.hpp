@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/events.hpp"
 #include "engine/model.hpp"
+#include "engine/prompt.hpp"
 
 struct llama_batch;
 
@@ -22,7 +24,7 @@ namespace osprey::engine {
 // One request's work: a tokenized prompt and `n` choices to generate from it.
 struct generation_job {
     std::string request_id;
-    std::vector<int32_t> prompt;
+    osprey::engine::prompt prompt;
     core::sampling_params sampling;
     std::optional<int32_t> max_tokens;
     std::vector<std::string> stop;
@@ -54,6 +56,9 @@ public:
     // Fails what is queued or running with `unavailable` and joins the thread.
     void stop();
 
+    // How many media chunks the projector has encoded: a cache hit costs none.
+    uint64_t media_encodes() const { return media_encodes_.load(); }
+
 private:
     struct slot;
     struct choice_task {
@@ -66,6 +71,9 @@ private:
     void admit(slot& s, choice_task task);
     void release_cancelled();
     bool step(llama_batch& batch);
+    void evaluate_media();
+    core::expected<void> evaluate_media(slot& s);
+    core::expected<embeddings> encode(const media_chunk& m);
     void fill_batch(llama_batch& batch);
     void process_output(slot& s);
     void finish(slot& s, core::finish_reason reason);
@@ -81,6 +89,7 @@ private:
     std::condition_variable wake_;
     std::deque<choice_task> queue_;
     bool stopping_ = false;
+    std::atomic<uint64_t> media_encodes_ = 0;
     std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 
 #include <ggml.h>
 #include <llama.h>
+#include <mtmd-helper.h>
 #include <mtmd.h>
 
 #include "core/log.hpp"
@@ -59,7 +60,8 @@ void on_llama_log(ggml_log_level level, const char* text, void* /*user_data*/) {
 
 void install_llama_log() {
     llama_log_set(on_llama_log, nullptr);
-    mtmd_log_set(on_llama_log, nullptr);
+    // mtmd's helpers keep a logger of their own; setting it sets mtmd's too.
+    mtmd_helper_log_set(on_llama_log, nullptr);
 }
 
 std::string take_llama_errors() {

@@ -103,6 +103,7 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
     }
     m->vocab_ = llama_model_get_vocab(m->model_);
     m->control_tokens_ = std::make_unique<special_tokens>(m->vocab_);
+    m->media_cache_ = std::make_unique<embedding_cache>(options.media_cache_bytes);
 
     auto& info = m->info_;
     info.name = read_meta(m->model_, "general.name");
@@ -152,6 +153,8 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
             return core::unexpected(load_error(options.mmproj_path, take_llama_errors()));
         }
         info.has_projector = true;
+        info.has_vision = mtmd_support_vision(m->projector_);
+        info.has_audio = mtmd_support_audio(m->projector_);
     }
     return m;
 }

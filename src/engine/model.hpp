@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "engine/multimodal.hpp"
 #include "engine/special_tokens.hpp"
 
 struct llama_model;
@@ -24,6 +25,7 @@ struct model_options {
     int32_t threads = 0;              // 0: all cores
     int32_t batch_size = 512;         // tokens per decode step
     std::string flash_attn = "auto";  // "auto", "on" or "off"
+    size_t media_cache_bytes = size_t{256} << 20;  // projector outputs kept for reuse
 };
 
 struct model_info {
@@ -37,6 +39,8 @@ struct model_info {
     int32_t n_vocab = 0;
     bool has_chat_template = false;
     bool has_projector = false;
+    bool has_vision = false;  // the projector takes images (and video frames)
+    bool has_audio = false;   // the projector takes audio
 };
 
 // Called with 0..1 while the weights load, on the loading thread.
@@ -59,8 +63,14 @@ public:
     const model_info& info() const { return info_; }
     const llama_vocab* vocab() const { return vocab_; }
     llama_context* context() const { return context_; }
+    const llama_model* llama() const { return model_; }
     const common_chat_templates* templates() const { return templates_; }
     const special_tokens& control_tokens() const { return *control_tokens_; }
+
+    // The multimodal projector, or null. Tokenizing media with it is
+    // thread-safe; encoding belongs to the engine thread alone.
+    mtmd_context* projector() const { return projector_; }
+    embedding_cache& media_cache() const { return *media_cache_; }
 
 private:
     model() = default;
@@ -71,6 +81,7 @@ private:
     common_chat_templates* templates_ = nullptr;
     mtmd_context* projector_ = nullptr;
     std::unique_ptr<special_tokens> control_tokens_;
+    std::unique_ptr<embedding_cache> media_cache_;
     model_info info_;
 };
 

@@ -22,13 +22,19 @@ std::string template_role(core::role r) {
     return r == core::role::developer ? "system" : core::name(r);
 }
 
-std::string join_text(const core::message& m) {
+// Media parts are kept in the text as markers that no client can type: they
+// carry a fresh random nonce, and the builder below cuts the text at them.
+std::string media_marker(const std::string& nonce, size_t k) {
+    return "\x1e" + nonce + ":m" + std::to_string(k) + "\x1e";
+}
+
+std::string join_text(const core::message& m, const std::string& nonce, size_t& n_media) {
     std::string out;
     for (const auto& part : m.parts) {
         if (!out.empty()) {
             out += '\n';
         }
-        out += part.text;
+        out += part.kind == core::part_kind::text ? part.text : media_marker(nonce, n_media++);
     }
     return out;
 }
@@ -103,48 +109,132 @@ size_t layout_bytes(const chat_layout& l) {
     return n;
 }
 
+// Assembles a prompt from text, control tokens and media, in order. Plain
+// text is gathered into runs and tokenized a run at a time, so that a run's
+// first token gets the same leading space it would get in the whole text.
+class prompt_builder {
+public:
+    prompt_builder(const model& m, const std::vector<media_expansion>& media, std::string nonce)
+        : model_(m), media_(media), nonce_(std::move(nonce)) {
+        if (llama_vocab_get_add_bos(m.vocab())) {
+            out_.tokens.push_back(llama_vocab_bos(m.vocab()));
+        }
+    }
+
+    // Text from the template (whose control-token text is read as control
+    // tokens) or from a client (where it is plain text).
+    void add_template_text(std::string_view text) {
+        for (auto& p : model_.control_tokens().split(std::string(text))) {
+            if (p.token < 0) {
+                run_ += p.text;
+            } else {
+                flush();
+                out_.tokens.push_back(p.token);
+            }
+        }
+    }
+
+    core::expected<void> add_content(std::string_view text) {
+        const std::string prefix = "\x1e" + nonce_ + ":m";
+        while (!text.empty()) {
+            const size_t at = text.find(prefix);
+            run_ += text.substr(0, at);
+            if (at == std::string_view::npos) {
+                break;
+            }
+            text.remove_prefix(at + prefix.size());
+            const size_t end = text.find('\x1e');
+            const size_t k = std::stoul(std::string(text.substr(0, end)));
+            text.remove_prefix(end + 1);
+            if (auto ok = add_media(k); !ok) {
+                return ok;
+            }
+        }
+        return {};
+    }
+
+    // Whole rendered text, control tokens read anywhere: for templates that
+    // rewrite content, as llama.cpp's own server reads them.
+    core::expected<void> add_rendered(std::string_view text) {
+        parse_special_ = true;
+        return add_content(text);
+    }
+
+    prompt finish() {
+        flush();
+        if (llama_vocab_get_add_eos(model_.vocab())) {
+            out_.tokens.push_back(llama_vocab_eos(model_.vocab()));
+        }
+        return std::move(out_);
+    }
+
+private:
+    void flush() {
+        if (!run_.empty()) {
+            auto t = common_tokenize(model_.vocab(), run_, false, parse_special_);
+            out_.tokens.insert(out_.tokens.end(), t.begin(), t.end());
+            run_.clear();
+        }
+    }
+
+    core::expected<void> add_media(size_t k) {
+        if (k >= media_.size() || model_.projector() == nullptr) {
+            return core::unexpected(core::make_error(core::error_code::internal,
+                                                     "a media part reached the prompt unprepared"));
+        }
+        for (const auto& segment : media_[k]) {
+            run_ += segment.text;
+            if (!segment.media) {
+                continue;
+            }
+            auto pieces = tokenize_media(model_, *segment.media, memo_);
+            if (!pieces) {
+                return core::unexpected(pieces.error());
+            }
+            flush();
+            for (auto& piece : *pieces) {
+                add_piece(std::move(piece));
+            }
+        }
+        return {};
+    }
+
+    void add_piece(media_piece piece) {
+        if (auto* text = std::get_if<std::vector<int32_t>>(&piece)) {
+            out_.tokens.insert(out_.tokens.end(), text->begin(), text->end());
+            return;
+        }
+        auto& chunk = std::get<media_chunk>(piece);
+        chunk.at = out_.tokens.size();
+        out_.media.push_back(std::move(chunk));
+    }
+
+    const model& model_;
+    const std::vector<media_expansion>& media_;
+    const std::string nonce_;
+    media_memo memo_;
+    prompt out_;
+    std::string run_;
+    bool parse_special_ = false;
+};
+
 // Tokenizes as llama.cpp would tokenize the whole rendered text, except that
 // control-token text inside message content stays plain text: a client
 // cannot close its turn or open a forged system turn by typing "</s>" or
-// "<|im_start|>". Plain text between control tokens is tokenized in one run,
-// so that a run's first token gets the same leading space it would get in
-// the whole text.
-std::vector<llama_token> tokenize_layout(const model& m, const chat_layout& l) {
-    const llama_vocab* vocab = m.vocab();
-    std::vector<special_tokens::piece> pieces;
+// "<|im_start|>".
+core::expected<prompt> tokenize_layout(const model& m, const chat_layout& l,
+                                       const std::vector<media_expansion>& media,
+                                       const std::string& nonce) {
+    prompt_builder b(m, media, nonce);
     for (size_t i = 0; i < l.template_text.size(); ++i) {
-        for (auto& p : m.control_tokens().split(l.template_text[i])) {
-            pieces.push_back(std::move(p));
-        }
+        b.add_template_text(l.template_text[i]);
         if (i < l.content.size()) {
-            pieces.push_back({-1, l.content[i]});
+            if (auto ok = b.add_content(l.content[i]); !ok) {
+                return core::unexpected(ok.error());
+            }
         }
     }
-    std::vector<llama_token> tokens;
-    if (llama_vocab_get_add_bos(vocab)) {
-        tokens.push_back(llama_vocab_bos(vocab));
-    }
-    std::string run;
-    auto flush = [&] {
-        if (!run.empty()) {
-            auto t = common_tokenize(vocab, run, false, false);
-            tokens.insert(tokens.end(), t.begin(), t.end());
-            run.clear();
-        }
-    };
-    for (const auto& p : pieces) {
-        if (p.token < 0) {
-            run += p.text;
-            continue;
-        }
-        flush();
-        tokens.push_back(p.token);
-    }
-    flush();
-    if (llama_vocab_get_add_eos(vocab)) {
-        tokens.push_back(llama_vocab_eos(vocab));
-    }
-    return tokens;
+    return b.finish();
 }
 
 core::expected<void> check_fits(const model& m, const core::chat_request& r, size_t n_prompt) {
@@ -193,25 +283,27 @@ core::expected<void> check_bytes(const model& m, const core::chat_request& r, si
                          r.prompt ? "prompt" : "messages"));
 }
 
-core::expected<std::vector<llama_token>> tokenize_request(const model& m,
-                                                          const core::chat_request& r) {
+core::expected<prompt> tokenize_request(const model& m, const core::chat_request& r,
+                                        const std::vector<media_expansion>& media) {
     // A raw prompt belongs to the client whole, control tokens included, as
     // in llama.cpp's own server.
     if (r.prompt) {
         if (auto ok = check_bytes(m, r, r.prompt->size()); !ok) {
             return core::unexpected(ok.error());
         }
-        return common_tokenize(m.vocab(), *r.prompt, true, true);
+        return prompt{common_tokenize(m.vocab(), *r.prompt, true, true), {}};
     }
+    const std::string nonce = core::make_id("");
     std::vector<std::string> contents;
+    size_t n_media = 0;
     for (const auto& message : r.messages) {
-        contents.push_back(join_text(message));
+        contents.push_back(join_text(message, nonce, n_media));
     }
     if (auto layout = lay_out_chat(m, r, contents)) {
         if (auto ok = check_bytes(m, r, layout_bytes(*layout)); !ok) {
             return core::unexpected(ok.error());
         }
-        return tokenize_layout(m, *layout);
+        return tokenize_layout(m, *layout, media, nonce);
     }
     // TODO: a template that rewrites message content (trims it, say) cannot be
     // laid out with markers; its whole text is tokenized as llama.cpp's server
@@ -225,25 +317,44 @@ core::expected<std::vector<llama_token>> tokenize_request(const model& m,
     if (auto ok = check_bytes(m, r, rendered->size()); !ok) {
         return core::unexpected(ok.error());
     }
-    return common_tokenize(m.vocab(), *rendered, true, true);
+    prompt_builder b(m, media, nonce);
+    if (auto ok = b.add_rendered(*rendered); !ok) {
+        return core::unexpected(ok.error());
+    }
+    return b.finish();
 }
 
 }  // namespace
 
-core::expected<std::vector<int32_t>> prepare_prompt(const model& m, const core::chat_request& r) {
-    auto tokens = tokenize_request(m, r);
-    if (!tokens) {
-        return core::unexpected(tokens.error());
+size_t prompt::n_tokens() const {
+    size_t n = tokens.size();
+    for (const auto& m : media) {
+        n += static_cast<size_t>(m.n_tokens);
     }
-    if (tokens->empty()) {
+    return n;
+}
+
+core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& r,
+                                      const std::vector<media_expansion>& media) {
+    auto p = tokenize_request(m, r, media);
+    if (!p) {
+        return core::unexpected(p.error());
+    }
+    if (p->tokens.empty()) {
         return core::unexpected(core::make_error(core::error_code::invalid_value,
                                                  "The prompt must not be empty.",
                                                  r.prompt ? "prompt" : "messages"));
     }
-    if (auto ok = check_fits(m, r, tokens->size()); !ok) {
+    // The first token to sample from comes after the last prompt token, so
+    // the prompt must end in text: every chat template's generation prompt does.
+    if (!p->media.empty() && p->media.back().at == p->tokens.size()) {
+        return core::unexpected(
+            core::make_error(core::error_code::internal, "the rendered prompt ends with media"));
+    }
+    if (auto ok = check_fits(m, r, p->n_tokens()); !ok) {
         return core::unexpected(ok.error());
     }
-    return std::vector<int32_t>(tokens->begin(), tokens->end());
+    return p;
 }
 
 }  // namespace osprey::engine

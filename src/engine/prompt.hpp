@@ -5,18 +5,36 @@
 
 #include "core/chat_request.hpp"
 #include "core/error.hpp"
+#include "engine/media_input.hpp"
+#include "engine/multimodal.hpp"
 
 namespace osprey::engine {
 
 class model;
 
+// A tokenized prompt: text tokens, with the projector's media chunks between
+// them at the places the client put its media.
+struct prompt {
+    std::vector<int32_t> tokens;
+    std::vector<media_chunk> media;  // in order of `at`
+
+    // Text and media tokens together: what a sequence holds and usage counts.
+    size_t n_tokens() const;
+};
+
 // Renders a request's messages with the model's chat template (or takes its
 // raw prompt) and tokenizes the result. Thread-safe: reads only the model's
 // vocabulary and templates, so it runs off the engine thread.
 //
+// `media` holds what each media part of the messages becomes, in the order
+// the parts appear; each is decoded (or found in the model's embedding cache)
+// and tokenized with the model's projector.
+//
 // Errors: context_length_exceeded when the prompt, or the prompt plus
 // max_tokens, does not fit one sequence's context; invalid_value for an empty
-// prompt; internal when the template fails to render.
-core::expected<std::vector<int32_t>> prepare_prompt(const model& m, const core::chat_request& r);
+// prompt or media that cannot be decoded (naming the part); internal when
+// the template fails to render.
+core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& r,
+                                      const std::vector<media_expansion>& media = {});
 
 }  // namespace osprey::engine

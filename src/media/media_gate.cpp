@@ -4,8 +4,12 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "media/audio_probe.hpp"
+#include "media/image_probe.hpp"
 #include "media/local_source.hpp"
+#include "media/media_error.hpp"
 #include "media/media_type.hpp"
+#include "media/video_decoder.hpp"
 
 namespace osprey::media {
 
@@ -27,6 +31,15 @@ media_kind kind_of(core::part_kind k) {
 core::error with_param(core::error e, const std::string& param) {
     e.param = param;
     return e;
+}
+
+// Whether a probe passed; what it found is the engine's to read again.
+template <typename T>
+core::expected<void> outcome(const core::expected<T>& probed) {
+    if (!probed) {
+        return core::unexpected(probed.error());
+    }
+    return {};
 }
 
 }  // namespace
@@ -81,7 +94,11 @@ core::expected<void> media_gate::resolve(core::chat_request& request,
         return core::unexpected(*first_error);
     }
     for (auto* p : parts) {
-        if (auto ok = check_format(*p, request_id); !ok) {
+        auto ok = check_format(*p, request_id);
+        if (ok) {
+            ok = check_content(*p, request_id);
+        }
+        if (!ok) {
             return core::unexpected(with_param(ok.error(), p->param));
         }
     }
@@ -131,6 +148,30 @@ core::expected<void> media_gate::check_format(core::message_part& part,
                                                      core::name(part.kind) + " format."));
     }
     part.format = name(f);
+    return {};
+}
+
+// Headers only: no pixel or sample is decoded here, and whatever is too big
+// to decode is refused before the engine allocates anything for it.
+core::expected<void> media_gate::check_content(const core::message_part& part,
+                                               std::string_view request_id) const {
+    const media_kind kind = kind_of(part.kind);
+    core::expected<void> ok;
+    switch (kind) {
+    case media_kind::image: ok = outcome(probe_image(part.data, options_.limits)); break;
+    case media_kind::audio: ok = outcome(probe_audio(part.data, options_.limits)); break;
+    case media_kind::video: ok = outcome(probe_video(part.data, options_.limits)); break;
+    }
+    if (!ok) {
+        core::error e = locate(ok.error(), kind, part.param);
+        core::log::warn(*logger(), "media.content_refused",
+                        {{"req", request_id},
+                         {"param", part.param},
+                         {"format", part.format},
+                         {"reason", e.public_message},
+                         {"detail", e.internal_detail}});
+        return core::unexpected(e);
+    }
     return {};
 }
 

@@ -193,6 +193,24 @@ TEST(ParseChatRequest, ReadsMediaPartsForTheGate) {
     EXPECT_EQ(parts[3].kind, core::part_kind::video);
 }
 
+// Some clients send {"type": "image", "image": <url>}, for video and audio too.
+TEST(ParseChatRequest, ReadsPlainMediaParts) {
+    auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":[
+        {"type":"image","image":"https://example.com/a.png"},
+        {"type":"video","video":{"url":"https://example.com/v.mp4"}},
+        {"type":"audio","audio":"data:audio/wav;base64,UklGRg=="}]}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    const auto& parts = r->messages[0].parts;
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[0].kind, core::part_kind::image);
+    EXPECT_EQ(parts[0].source, "https://example.com/a.png");
+    EXPECT_EQ(parts[0].param, "messages[0].content[0].image");
+    EXPECT_EQ(parts[1].kind, core::part_kind::video);
+    EXPECT_EQ(parts[1].param, "messages[0].content[1].video.url");
+    EXPECT_EQ(parts[2].kind, core::part_kind::audio);
+    EXPECT_EQ(parts[2].source, "data:audio/wav;base64,UklGRg==");
+}
+
 TEST(ParseChatRequest, NamesTheFieldOfABadMediaPart) {
     struct bad_case {
         const char* part;
@@ -209,6 +227,12 @@ TEST(ParseChatRequest, NamesTheFieldOfABadMediaPart) {
          "messages[0].content[0].input_audio.format"},
         {R"({"type":"image_url","image_url":{"url":"https://x.com/a"},"extra":1})",
          "messages[0].content[0].extra"},
+        // The format lands in a data: URI, so it is one of a few names.
+        {R"({"type":"input_audio","input_audio":{"data":"AAAA","format":"wav,AAAA"}})",
+         "messages[0].content[0].input_audio.format"},
+        {R"({"type":"image"})", "messages[0].content[0].image"},
+        {R"({"type":"video","video":3})", "messages[0].content[0].video"},
+        {R"({"type":"audio","audio":{"href":"x"}})", "messages[0].content[0].audio.url"},
     };
     for (const auto& c : cases) {
         const std::string body =

@@ -12,7 +12,9 @@ import { assertServing, expectApiError } from './lib/api.mjs';
 import { describeEachModel, useServer } from './lib/suite.mjs';
 
 const GENERIC = 'The media could not be fetched from the given URL.';
-const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(32)]);
+// A whole 2x2 PNG: the gate reads an image's header and structure before passing it on.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73' +
+    '0000001149444154789c63f8cfc000440c60f23f001bf203fdf3e74bb10000000049454e44ae426082', 'hex');
 const SECRET = 'loopback-secret-7f3a';
 
 // The media server's port must be known when the osprey servers' flags are written, before

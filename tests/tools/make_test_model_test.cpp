@@ -271,6 +271,37 @@ TEST_F(MakeTestModelTest, StaysUnderEightMegabytes) {
     EXPECT_LT(fs::file_size(path), 8u << 20);
 }
 
+TEST_F(MakeTestModelTest, ArchGemma3WritesAGemma3Model) {
+    const model_ptr model = load_model(make_model("gemma3.gguf", {"--arch", "gemma3"}));
+    ASSERT_NE(model, nullptr);
+
+    EXPECT_EQ(meta_string(model.get(), "general.architecture"), "gemma3");
+    EXPECT_EQ(llama_model_n_embd(model.get()),
+              static_cast<int>(osprey::tools::test_model_gemma3_shape.n_embd));
+    EXPECT_NE(llama_model_chat_template(model.get(), nullptr), nullptr);
+}
+
+// The projector is written in the same run as the model, and the seed fixes both.
+TEST_F(MakeTestModelTest, SameSeedWritesIdenticalGemma3AndAudioProjector) {
+    const auto write = [&](const std::string& name) {
+        make_model(name + ".gguf", {"--arch", "gemma3", "--seed", "5", "--audio-projector-out",
+                                    (dir_ / (name + "-audio.gguf")).string()});
+        return read_file(dir_ / (name + ".gguf")) + read_file(dir_ / (name + "-audio.gguf"));
+    };
+    const std::string first = write("first");
+    const std::string second = write("second");
+
+    EXPECT_GT(first.size(), 5u << 20);
+    EXPECT_TRUE(first == second);
+}
+
+TEST_F(MakeTestModelTest, UnknownArchFailsWithOneLine) {
+    const fs::path out = dir_ / "model.gguf";
+
+    expect_one_line_failure(run_tool({"--out", out.string(), "--arch", "gemma4"}));
+    EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(MakeTestModelTest, MissingVocabFailsWithOneLine) {
     const fs::path out = dir_ / "model.gguf";
     const fs::path vocab = dir_ / "no-such-vocab.gguf";
@@ -334,6 +365,8 @@ TEST_F(MakeTestModelTest, HelpPrintsUsage) {
     EXPECT_NE(result.out.find("--out"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("--vocab"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("--seed"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("--arch"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("--audio-projector-out"), std::string::npos) << result.out;
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include <ggml.h>
 #include <gguf.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using osprey::tools::test_model_arch;
 using osprey::tools::test_model_options;
 using osprey::tools::write_test_model;
 
@@ -79,6 +83,29 @@ void expect_same_value(const gguf_context* want, int64_t want_id, const gguf_con
 
 gguf_ptr open_gguf(const fs::path& path) {
     return gguf_ptr(gguf_init_from_file(path.c_str(), {true, nullptr}));
+}
+
+std::string read_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string string_value(const gguf_context* meta, const char* key) {
+    const int64_t id = gguf_find_key(meta, key);
+    return id < 0 ? "(missing)" : gguf_get_val_str(meta, id);
+}
+
+// The width of the projector's output: the height of its last matrix.
+int64_t projector_output_width(const fs::path& path) {
+    ggml_context* tensors = nullptr;
+    const gguf_ptr meta(gguf_init_from_file(path.c_str(), {true, &tensors}));
+    if (!meta) {
+        return -1;
+    }
+    const ggml_tensor* last = ggml_get_tensor(tensors, "mm.a.mlp.2.weight");
+    const int64_t width = last ? last->ne[1] : -1;
+    ggml_free(tensors);
+    return width;
 }
 
 class TestModelTest : public testing::Test {
@@ -176,6 +203,83 @@ TEST_F(TestModelTest, NamesTheOutputItCannotWrite) {
     ASSERT_FALSE(written.has_value());
     EXPECT_NE(written.error().find(options.out_path), std::string::npos);
     EXPECT_EQ(written.error().find('\n'), std::string::npos);
+}
+
+// mtmd refuses a projector whose output width differs from the text model's n_embd.
+TEST_F(TestModelTest, AudioProjectorWidthFollowsTheTextModel) {
+    const struct {
+        test_model_arch arch;
+        uint32_t n_embd;
+    } cases[] = {
+        {test_model_arch::llama, osprey::tools::test_model_default_shape.n_embd},
+        {test_model_arch::gemma3, osprey::tools::test_model_gemma3_shape.n_embd},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.n_embd);
+        test_model_options options = options_for("model.gguf");
+        options.arch = c.arch;
+        options.audio_projector_path = (dir_ / "audio.gguf").string();
+        ASSERT_TRUE(write_test_model(options).has_value());
+
+        EXPECT_EQ(projector_output_width(options.audio_projector_path), c.n_embd);
+        const gguf_ptr meta = open_gguf(options.audio_projector_path);
+        ASSERT_NE(meta, nullptr);
+        EXPECT_EQ(string_value(meta.get(), "general.architecture"), "clip");
+        EXPECT_EQ(string_value(meta.get(), "clip.projector_type"), "ultravox");
+    }
+}
+
+// Tests that share one model file may write it with or without a projector.
+TEST_F(TestModelTest, ModelBytesDoNotDependOnTheAudioProjector) {
+    test_model_options alone = options_for("alone.gguf");
+    alone.arch = test_model_arch::gemma3;
+    test_model_options paired = options_for("paired.gguf");
+    paired.arch = test_model_arch::gemma3;
+    paired.audio_projector_path = (dir_ / "audio.gguf").string();
+
+    ASSERT_TRUE(write_test_model(alone).has_value());
+    ASSERT_TRUE(write_test_model(paired).has_value());
+
+    EXPECT_TRUE(read_bytes(alone.out_path) == read_bytes(paired.out_path));
+}
+
+TEST_F(TestModelTest, DifferentSeedWritesADifferentAudioProjector) {
+    test_model_options first = options_for("first.gguf");
+    first.seed = 1;
+    first.audio_projector_path = (dir_ / "first-audio.gguf").string();
+    test_model_options second = options_for("second.gguf");
+    second.seed = 2;
+    second.audio_projector_path = (dir_ / "second-audio.gguf").string();
+
+    ASSERT_TRUE(write_test_model(first).has_value());
+    ASSERT_TRUE(write_test_model(second).has_value());
+
+    EXPECT_FALSE(read_bytes(first.audio_projector_path) == read_bytes(second.audio_projector_path));
+}
+
+TEST_F(TestModelTest, RefusesToWriteTheAudioProjectorOverTheModel) {
+    test_model_options options = options_for("model.gguf");
+    options.audio_projector_path = (dir_ / "." / "model.gguf").string();
+
+    const auto written = write_test_model(options);
+
+    ASSERT_FALSE(written.has_value());
+    EXPECT_EQ(written.error().find('\n'), std::string::npos);
+    EXPECT_FALSE(fs::exists(options.out_path));
+}
+
+// Both files are written in full before either is put in place, so a projector that cannot be
+// written leaves no model behind either, and no temporary file.
+TEST_F(TestModelTest, UnwritableAudioProjectorLeavesNoModel) {
+    test_model_options options = options_for("model.gguf");
+    options.audio_projector_path = (dir_ / "no-such-dir" / "audio.gguf").string();
+
+    const auto written = write_test_model(options);
+
+    ASSERT_FALSE(written.has_value());
+    EXPECT_NE(written.error().find(options.audio_projector_path), std::string::npos);
+    EXPECT_FALSE(fs::exists(options.out_path));
+    EXPECT_FALSE(fs::exists(options.out_path + ".partial"));
 }
 
 }  // namespace

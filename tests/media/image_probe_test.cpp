@@ -1,0 +1,148 @@
+#include "media/image_probe.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+
+#include "fixture_files.hpp"
+
+namespace osprey::media {
+namespace {
+
+using osprey::testing::fixture;
+
+const media_limits defaults;
+
+struct good_image {
+    const char* file;
+    media_format format;
+};
+
+const good_image good_images[] = {
+    {"image.png", media_format::png},   {"image.jpg", media_format::jpeg},
+    {"image.gif", media_format::gif},   {"image.bmp", media_format::bmp},
+    {"image.webp", media_format::webp},
+};
+
+std::string refusal(std::string_view bytes, const media_limits& limits = defaults) {
+    auto info = probe_image(bytes, limits);
+    EXPECT_FALSE(info) << "accepted " << bytes.size() << " bytes";
+    if (info) {
+        return {};
+    }
+    EXPECT_EQ(info.error().code, core::error_code::invalid_value);
+    return info.error().public_message;
+}
+
+TEST(ProbeImage, ReadsTheSizeOfEveryFormat) {
+    for (const auto& [file, format] : good_images) {
+        auto info = probe_image(fixture(file), defaults);
+        ASSERT_TRUE(info) << file << ": " << info.error().public_message;
+        EXPECT_EQ(info->format, format) << file;
+        EXPECT_EQ(info->width, 64u) << file;
+        EXPECT_EQ(info->height, 48u) << file;
+    }
+}
+
+TEST(ProbeImage, TopDownBmpHasAPositiveHeight) {
+    auto info = probe_image(osprey::testing::make_bmp(5, 3, true), defaults);
+    ASSERT_TRUE(info) << info.error().public_message;
+    EXPECT_EQ(info->width, 5u);
+    EXPECT_EQ(info->height, 3u);
+}
+
+// A 65-byte file that claims ten billion pixels: refused from its header,
+// at once, without the 30 GB a decoder would ask for.
+TEST(ProbeImage, RefusesDecompressionBombsFromTheHeader) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(refusal(fixture("bomb.png")),
+              "The image is 100000x100000 pixels; the limit is 50000000 pixels.");
+    EXPECT_EQ(refusal(fixture("bomb.gif")),
+              "The image is 65535x65535 pixels; the limit is 50000000 pixels.");
+    EXPECT_EQ(refusal(fixture("bomb.jpg")),
+              "The image is 65535x65535 pixels; the limit is 50000000 pixels.");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
+}
+
+TEST(ProbeImage, TheLimitIsTheOptionsOwn) {
+    media_limits exact;
+    exact.max_image_pixels = 64 * 48;
+    EXPECT_TRUE(probe_image(fixture("image.png"), exact));
+    exact.max_image_pixels = 64 * 48 - 1;
+    EXPECT_EQ(refusal(fixture("image.png"), exact),
+              "The image is 64x48 pixels; the limit is 3071 pixels.");
+}
+
+TEST(ProbeImage, RefusesATruncatedPng) {
+    EXPECT_EQ(refusal(fixture("truncated.png")),
+              "The image could not be decoded: the PNG data is truncated or garbled.");
+}
+
+// Whatever the cut, a file missing its end is refused; only a GIF without
+// its one-byte trailer is complete enough to take.
+TEST(ProbeImage, RefusesEveryPrefixOfEveryImage) {
+    for (const auto& [file, format] : good_images) {
+        const std::string bytes = fixture(file);
+        const std::size_t whole_without_trailer = format == media_format::gif ? 1 : 0;
+        for (std::size_t cut = 0; cut + 1 + whole_without_trailer <= bytes.size(); ++cut) {
+            EXPECT_FALSE(probe_image(std::string_view(bytes).substr(0, cut), defaults))
+                << file << " cut at " << cut;
+        }
+    }
+}
+
+TEST(ProbeImage, RefusesZeroSizes) {
+    EXPECT_EQ(refusal(osprey::testing::make_png_header(0, 10)),
+              "The image could not be decoded: the PNG header gives an impossible size.");
+    EXPECT_FALSE(probe_image(osprey::testing::make_bmp(0, 3, false), defaults));
+}
+
+TEST(ProbeImage, RefusesWhatIsNotAnImage) {
+    const char* expected =
+        "The image could not be decoded: its bytes are not PNG, JPEG, GIF, BMP or WebP.";
+    EXPECT_EQ(refusal("hello, world"), expected);
+    EXPECT_EQ(refusal(""), expected);
+    EXPECT_EQ(refusal(fixture("audio.wav")), expected);
+}
+
+TEST(ProbeImage, RefusesCodingsTheDecodersLack) {
+    std::string jpeg = fixture("image.jpg");
+    const auto sof = jpeg.find("\xff\xc0");
+    ASSERT_NE(sof, std::string::npos);
+    jpeg[sof + 1] = '\xc9';  // arithmetic coding
+    EXPECT_EQ(refusal(jpeg),
+              "The image uses a JPEG coding (lossless, arithmetic or hierarchical) that this "
+              "server does not decode.");
+
+    std::string bmp = fixture("image.bmp");
+    bmp[30] = 1;  // RLE8
+    EXPECT_EQ(refusal(bmp), "The image uses a BMP compression that this server does not decode.");
+}
+
+TEST(ProbeImage, RefusesAPngWithAnImpossibleBitDepth) {
+    std::string png = fixture("image.png");
+    png[24] = 3;  // RGB at 3 bits
+    EXPECT_EQ(refusal(png),
+              "The image could not be decoded: the PNG header is truncated or garbled.");
+}
+
+// Random damage anywhere: the probe must answer (either way) without reading
+// outside the bytes; run under ASan to make that a hard check.
+TEST(ProbeImage, SurvivesRandomDamage) {
+    std::mt19937 random(42);
+    for (const auto& [file, format] : good_images) {
+        const std::string original = fixture(file);
+        for (int round = 0; round < 300; ++round) {
+            std::string bytes = original;
+            for (int i = 0; i < 4; ++i) {
+                bytes[random() % bytes.size()] = static_cast<char>(random());
+            }
+            (void)probe_image(bytes, defaults);
+        }
+    }
+    SUCCEED();
+}
+
+}  // namespace
+}  // namespace osprey::media
