@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <llama.h>
 #include <mtmd-helper.h>
 #include <mtmd.h>
 
@@ -97,6 +98,17 @@ core::expected<std::vector<media_piece>> tokenize_bitmap(const model& m, const m
             pieces.emplace_back(std::vector<int32_t>(t, t + n));
             continue;
         }
+        // An image whose tokens attend to each other both ways (gemma3) must
+        // be decoded in one micro-batch; llama_decode would fail mid-answer.
+        const auto n_ubatch = llama_n_ubatch(m.context());
+        if (mtmd_decode_use_non_causal(m.projector(), c) &&
+            mtmd_input_chunk_get_n_tokens(c) > n_ubatch) {
+            return core::unexpected(core::make_error(
+                core::error_code::invalid_value,
+                "The image needs " + std::to_string(mtmd_input_chunk_get_n_tokens(c)) +
+                    " tokens in one step, more than this server's batch of " +
+                    std::to_string(n_ubatch) + " (--batch-size)."));
+        }
         media_chunk mc;
         mc.chunk = std::shared_ptr<const mtmd_input_chunk>(
             mtmd_input_chunk_copy(c), [](const mtmd_input_chunk* p) {
@@ -181,7 +193,11 @@ core::expected<std::vector<media_piece>> tokenize_media(const model& m, const me
         mtmd_bitmap_set_id(bitmap->get(), id.c_str());
         memo.emplace(id, std::move(*bitmap));
     }
-    return tokenize_bitmap(m, memo.at(id).get(), id);
+    auto pieces = tokenize_bitmap(m, memo.at(id).get(), id);
+    if (!pieces && pieces.error().param.empty()) {
+        pieces.error().param = in.param;
+    }
+    return pieces;
 }
 
 }  // namespace osprey::engine

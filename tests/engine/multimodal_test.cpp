@@ -106,7 +106,7 @@ core::chat_request media_request(const std::vector<media_input>& inputs,
     return r;
 }
 
-std::unique_ptr<engine> load_engine(const std::string& mmproj) {
+std::unique_ptr<engine> load_engine(const std::string& mmproj, int32_t batch_size = 512) {
     initialize_backend();
     model_options o;
     o.model_path = OSPREY_TEST_GEMMA3;
@@ -114,6 +114,7 @@ std::unique_ptr<engine> load_engine(const std::string& mmproj) {
     o.ctx_size = 1024;
     o.parallel = 2;
     o.threads = 2;
+    o.batch_size = batch_size;
     auto m = model::load(o, nullptr);
     EXPECT_TRUE(m) << m.error().internal_detail;
     return m ? std::make_unique<engine>(std::move(*m), 8) : nullptr;
@@ -212,6 +213,22 @@ TEST_F(VisionTest, AFileMtmdCannotDecodeIsInvalidValueNamingThePart) {
     ASSERT_FALSE(p);
     EXPECT_EQ(p.error().code, core::error_code::invalid_value);
     EXPECT_EQ(p.error().param, "messages[0].content[1].image_url.url");
+}
+
+// gemma3's image tokens attend to each other both ways, so all 256 must be
+// decoded in one step: a smaller batch is refused before the answer starts,
+// not failed in the middle of it.
+TEST(SmallBatchTest, AnImageLargerThanTheBatchIsRefusedUpFront) {
+    auto e = load_engine(OSPREY_VISION_MMPROJ, 128);
+    ASSERT_NE(e, nullptr);
+    std::vector<media_expansion> media;
+    const auto r = media_request({image_pixels(32, 32, 3)}, media);
+    media[0][0].media->param = "messages[0].content[1].image_url.url";
+    auto p = prepare_prompt(e->loaded_model(), r, media);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().code, core::error_code::invalid_value);
+    EXPECT_EQ(p.error().param, "messages[0].content[1].image_url.url");
+    EXPECT_NE(p.error().public_message.find("--batch-size"), std::string::npos);
 }
 
 TEST(AudioTest, AudioBecomesMediaChunksAndGenerates) {
