@@ -1,6 +1,5 @@
 #include "engine/engine.hpp"
 
-#include <chrono>
 #include <random>
 
 #include <common.h>
@@ -251,9 +250,10 @@ bool engine::step(llama_batch& batch) {
 }
 
 // Decodes the projector's embeddings for every slot that has reached a media
-// chunk of its prompt. Each takes llama_decode calls of its own: an image's
-// tokens may attend to each other both ways (gemma3), which a batch shared
-// with other sequences cannot allow.
+// chunk of its prompt (they were encoded while the prompt was prepared). Each
+// takes llama_decode calls of its own: an image's tokens may attend to each
+// other both ways (gemma3), which a batch shared with other sequences cannot
+// allow.
 void engine::evaluate_media() {
     for (auto& s : slots_) {
         while (s->media_next()) {
@@ -267,51 +267,25 @@ void engine::evaluate_media() {
 
 core::expected<void> engine::evaluate_media(slot& s) {
     const media_chunk& m = s.job().prompt.media[s.media_done];
-    embeddings embd = m.cached ? m.cached : model_->media_cache().find(m.key);
-    if (!embd) {
-        auto encoded = encode(m);
-        if (!encoded) {
-            return core::unexpected(encoded.error());
-        }
-        embd = std::move(*encoded);
+    core::error e =
+        core::make_error(core::error_code::internal, "The model failed to read the media input.");
+    if (!m.cached) {
+        e.internal_detail = "a media chunk reached the engine unencoded";
+        return core::unexpected(e);
     }
     llama_pos n_past = s.n_past;
     const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
     // The helper only reads the embeddings; its signature predates const.
     const int32_t rc = mtmd_helper_decode_image_chunk(
-        model_->projector(), model_->context(), m.chunk.get(), const_cast<float*>(embd->data()),
+        model_->projector(), model_->context(), m.chunk.get(), const_cast<float*>(m.cached->data()),
         s.n_past, s.seq_id, n_batch, &n_past, nullptr, nullptr);
     if (rc != 0) {
-        core::error e = core::make_error(core::error_code::internal,
-                                         "The model failed to read the media input.");
         e.internal_detail = "mtmd_helper_decode_image_chunk returned " + std::to_string(rc);
         return core::unexpected(e);
     }
     s.n_past = n_past;
     ++s.media_done;
     return {};
-}
-
-core::expected<embeddings> engine::encode(const media_chunk& m) {
-    const auto started = std::chrono::steady_clock::now();
-    take_llama_errors();
-    if (mtmd_encode_chunk(model_->projector(), m.chunk.get()) != 0) {
-        core::error e = core::make_error(core::error_code::internal,
-                                         "The model failed to read the media input.");
-        e.internal_detail = "mtmd_encode_chunk failed: " + take_llama_errors();
-        return core::unexpected(e);
-    }
-    const size_t n = static_cast<size_t>(m.n_tokens) *
-                     static_cast<size_t>(llama_model_n_embd_inp(model_->llama()));
-    const float* out = mtmd_get_output_embd(model_->projector());
-    auto embd = std::make_shared<const std::vector<float>>(out, out + n);
-    model_->media_cache().insert(m.key, embd);
-    ++media_encodes_;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-    core::log::debug(*logger(), "engine.media_encoded",
-                     {{"tokens", m.n_tokens}, {"ms", ms.count()}});
-    return embd;
 }
 
 void engine::process_output(slot& s) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -56,9 +55,6 @@ public:
     // Fails what is queued or running with `unavailable` and joins the thread.
     void stop();
 
-    // How many media chunks the projector has encoded: a cache hit costs none.
-    uint64_t media_encodes() const { return media_encodes_.load(); }
-
 private:
     struct slot;
     struct choice_task {
@@ -73,7 +69,6 @@ private:
     bool step(llama_batch& batch);
     void evaluate_media();
     core::expected<void> evaluate_media(slot& s);
-    core::expected<embeddings> encode(const media_chunk& m);
     void fill_batch(llama_batch& batch);
     void process_output(slot& s);
     void finish(slot& s, core::finish_reason reason);
@@ -89,7 +84,6 @@ private:
     std::condition_variable wake_;
     std::deque<choice_task> queue_;
     bool stopping_ = false;
-    std::atomic<uint64_t> media_encodes_ = 0;
     std::thread thread_;
 };
 

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/error.hpp"
@@ -72,6 +74,17 @@ public:
     mtmd_context* projector() const { return projector_; }
     embedding_cache& media_cache() const { return *media_cache_; }
 
+    // mtmd's encoder is not reentrant: prompts prepared on several workers
+    // take turns with it.
+    std::mutex& encoder_mutex() const { return encoder_mutex_; }
+
+    // How many media files were decoded and media chunks encoded: a cache
+    // hit costs neither.
+    uint64_t media_decodes() const { return media_decodes_.load(); }
+    uint64_t media_encodes() const { return media_encodes_.load(); }
+    void count_media_decode() const { ++media_decodes_; }
+    void count_media_encode() const { ++media_encodes_; }
+
 private:
     model() = default;
 
@@ -82,6 +95,9 @@ private:
     mtmd_context* projector_ = nullptr;
     std::unique_ptr<special_tokens> control_tokens_;
     std::unique_ptr<embedding_cache> media_cache_;
+    mutable std::mutex encoder_mutex_;
+    mutable std::atomic<uint64_t> media_decodes_ = 0;
+    mutable std::atomic<uint64_t> media_encodes_ = 0;
     model_info info_;
 };
 

@@ -1,11 +1,14 @@
 #include "engine/multimodal.hpp"
 
+#include <chrono>
+
 #include <openssl/evp.h>
 
 #include <llama.h>
 #include <mtmd-helper.h>
 #include <mtmd.h>
 
+#include "core/log.hpp"
 #include "engine/model.hpp"
 
 namespace osprey::engine {
@@ -149,6 +152,7 @@ std::optional<std::vector<media_piece>> tokenize_from_cache(const model& m, cons
 }
 
 core::expected<std::shared_ptr<mtmd_bitmap>> decode(const model& m, const media_input& in) {
+    m.count_media_decode();
     mtmd_bitmap* bitmap = nullptr;
     if (!in.file.empty()) {
         take_llama_errors();
@@ -174,6 +178,53 @@ core::expected<std::shared_ptr<mtmd_bitmap>> decode(const model& m, const media_
 }
 
 }  // namespace
+
+namespace {
+
+core::expected<embeddings> encode_chunk(const model& m, const media_chunk& chunk) {
+    const auto started = std::chrono::steady_clock::now();
+    std::lock_guard lock(m.encoder_mutex());
+    take_llama_errors();
+    if (mtmd_encode_chunk(m.projector(), chunk.chunk.get()) != 0) {
+        core::error e = core::make_error(core::error_code::internal,
+                                         "The model failed to read the media input.");
+        e.internal_detail = "mtmd_encode_chunk failed: " + take_llama_errors();
+        return core::unexpected(e);
+    }
+    const size_t n = static_cast<size_t>(chunk.n_tokens) *
+                     static_cast<size_t>(llama_model_n_embd_inp(m.llama()));
+    const float* out = mtmd_get_output_embd(m.projector());
+    auto embd = std::make_shared<const std::vector<float>>(out, out + n);
+    m.count_media_encode();
+    static const auto logger = core::log::get("engine");
+    core::log::debug(*logger, "engine.media_encoded",
+                     {{"tokens", chunk.n_tokens},
+                      {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count()}});
+    return embd;
+}
+
+}  // namespace
+
+core::expected<void> encode_media(const model& m, std::vector<media_chunk>& chunks) {
+    for (auto& chunk : chunks) {
+        if (!chunk.cached) {
+            // The same image twice in one prompt, or another request's.
+            chunk.cached = m.media_cache().find(chunk.key);
+        }
+        if (chunk.cached) {
+            continue;
+        }
+        auto embd = encode_chunk(m, chunk);
+        if (!embd) {
+            return core::unexpected(embd.error());
+        }
+        m.media_cache().insert(chunk.key, *embd);
+        chunk.cached = std::move(*embd);
+    }
+    return {};
+}
 
 core::expected<std::vector<media_piece>> tokenize_media(const model& m, const media_input& in,
                                                         media_memo& memo) {

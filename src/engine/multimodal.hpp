@@ -70,6 +70,13 @@ using media_memo = std::unordered_map<std::string, std::shared_ptr<mtmd_bitmap>>
 core::expected<std::vector<media_piece>> tokenize_media(const model& m, const media_input& in,
                                                         media_memo& memo);
 
+// Runs the projector over every chunk the cache did not have, and fills in
+// `cached` for each. Called while a prompt is prepared, on a blocking worker,
+// so that encoding neither stalls the engine's other sequences nor fails
+// after the response has started. Takes the model's encoder mutex.
+// Errors: internal when mtmd fails to encode (the detail says why).
+core::expected<void> encode_media(const model& m, std::vector<media_chunk>& chunks);
+
 // The SHA-256 of `bytes`, in hex.
 std::string content_hash(const void* bytes, size_t size);
 

@@ -354,6 +354,9 @@ core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& 
     if (auto ok = check_fits(m, r, p->n_tokens()); !ok) {
         return core::unexpected(ok.error());
     }
+    if (auto ok = encode_media(m, p->media); !ok) {
+        return core::unexpected(ok.error());
+    }
     return p;
 }
 

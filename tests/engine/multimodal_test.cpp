@@ -177,33 +177,35 @@ TEST_F(VisionTest, GeneratesAfterAnImageAndCountsItsTokens) {
     EXPECT_GT(finished[0].completion_tokens, 0);
 }
 
-// The same image twice in one request, then again in the next turn: the
-// projector encodes it once, and the next request does not even decode it.
+// The same image twice in one request, then again in the next turn: it is
+// decoded and encoded once, and the next request does neither.
 TEST_F(VisionTest, TheSameImageIsEncodedOnce) {
     const std::string bytes = bmp_file(36, 36, 50);
     std::vector<media_expansion> media;
     const auto r = media_request({image_file(bytes, 36, 36), image_file(bytes, 36, 36)}, media);
+    const auto encodes = loaded().media_encodes();
+    const auto decodes = loaded().media_decodes();
     auto p = prepare_prompt(loaded(), r, media);
     ASSERT_TRUE(p) << p.error().internal_detail;
     ASSERT_EQ(p->media.size(), 2u);
-    const auto before = engine_->media_encodes();
+    EXPECT_EQ(loaded().media_decodes(), decodes + 1);
+    EXPECT_EQ(loaded().media_encodes(), encodes + 1);
+    EXPECT_EQ(p->media[0].cached, p->media[1].cached);
     run(*engine_, std::move(*p));
-    EXPECT_EQ(engine_->media_encodes(), before + 1);
 
     auto again = prepare_prompt(loaded(), r, media);
     ASSERT_TRUE(again);
-    EXPECT_NE(again->media[0].cached, nullptr);
-    run(*engine_, std::move(*again));
-    EXPECT_EQ(engine_->media_encodes(), before + 1);
+    EXPECT_EQ(loaded().media_decodes(), decodes + 1);
+    EXPECT_EQ(loaded().media_encodes(), encodes + 1);
+    const auto finished = run(*engine_, std::move(*again));
+    ASSERT_EQ(finished.size(), 1u);
 
-    // Any other bytes are another image, encoded anew.
+    // Any other bytes are another image, decoded and encoded anew.
     std::vector<media_expansion> other_media;
     const auto other = media_request({image_file(bmp_file(36, 36, 51), 36, 36)}, other_media);
-    auto p3 = prepare_prompt(loaded(), other, other_media);
-    ASSERT_TRUE(p3);
-    EXPECT_EQ(p3->media[0].cached, nullptr);
-    run(*engine_, std::move(*p3));
-    EXPECT_EQ(engine_->media_encodes(), before + 2);
+    ASSERT_TRUE(prepare_prompt(loaded(), other, other_media));
+    EXPECT_EQ(loaded().media_decodes(), decodes + 2);
+    EXPECT_EQ(loaded().media_encodes(), encodes + 2);
 }
 
 TEST_F(VisionTest, AFileMtmdCannotDecodeIsInvalidValueNamingThePart) {
