@@ -156,10 +156,17 @@ core::expected<std::shared_ptr<mtmd_bitmap>> decode(const model& m, const media_
     mtmd_bitmap* bitmap = nullptr;
     if (!in.file.empty()) {
         take_llama_errors();
-        bitmap = mtmd_helper_bitmap_init_from_buf(
-                     m.projector(), reinterpret_cast<const unsigned char*>(in.file.data()),
-                     in.file.size(), false, mtmd_helper_init_opt_default())
-                     .bitmap;
+        // mtmd's C++ inside lets std::bad_alloc out when a file's header
+        // makes its decoder ask for more than there is; the gate's probes
+        // refuse every such header they know of.
+        try {
+            bitmap = mtmd_helper_bitmap_init_from_buf(
+                         m.projector(), reinterpret_cast<const unsigned char*>(in.file.data()),
+                         in.file.size(), false, mtmd_helper_init_opt_default())
+                         .bitmap;
+        } catch (const std::exception& e) {
+            return core::unexpected(undecodable(in, std::string("mtmd threw: ") + e.what()));
+        }
         if (bitmap == nullptr) {
             return core::unexpected(undecodable(in, "mtmd: " + take_llama_errors()));
         }
@@ -185,10 +192,15 @@ core::expected<embeddings> encode_chunk(const model& m, const media_chunk& chunk
     const auto started = std::chrono::steady_clock::now();
     std::lock_guard lock(m.encoder_mutex());
     take_llama_errors();
-    if (mtmd_encode_chunk(m.projector(), chunk.chunk.get()) != 0) {
-        core::error e = core::make_error(core::error_code::internal,
-                                         "The model failed to read the media input.");
-        e.internal_detail = "mtmd_encode_chunk failed: " + take_llama_errors();
+    core::error e =
+        core::make_error(core::error_code::internal, "The model failed to read the media input.");
+    try {
+        if (mtmd_encode_chunk(m.projector(), chunk.chunk.get()) != 0) {
+            e.internal_detail = "mtmd_encode_chunk failed: " + take_llama_errors();
+            return core::unexpected(e);
+        }
+    } catch (const std::exception& ex) {
+        e.internal_detail = std::string("mtmd_encode_chunk threw: ") + ex.what();
         return core::unexpected(e);
     }
     const size_t n = static_cast<size_t>(chunk.n_tokens) *

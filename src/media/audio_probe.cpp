@@ -32,6 +32,53 @@ core::expected<audio_info> timed(media_format f, double seconds, const media_lim
     return audio_info{f, seconds};
 }
 
+// The sample codings miniaudio decodes as what the header says they are.
+// Compressed ones (ADPCM above all) are refused: their frame count is
+// computed from fields a crafted header can set to underflow, and the
+// decoder then allocates for billions of samples.
+bool plain_coding(uint16_t tag, uint16_t bits) {
+    switch (tag) {
+    case 1: return bits == 8 || bits == 16 || bits == 24 || bits == 32;  // PCM
+    case 3: return bits == 32 || bits == 64;                             // IEEE float
+    case 6:
+    case 7: return bits == 8;  // A-law, mu-law
+    default: return false;
+    }
+}
+
+// Reads the "fmt " chunk whose body starts at `at` and returns its byte
+// rate, once every field agrees with the others: the length is computed from
+// the byte rate, and the decoder works from the rate, channels and sample
+// size, so a header whose byte rate lies about those would pass the limit
+// with hours of audio.
+core::expected<uint32_t> wav_byte_rate(std::string_view b, uint64_t at, uint64_t size) {
+    if (size < 16 || !fits(b, at, 16)) {
+        return bad("the WAV format chunk is truncated or garbled");
+    }
+    uint16_t tag = le16(b, at);
+    const uint16_t channels = le16(b, at + 2);
+    const uint32_t rate = le32(b, at + 4);
+    const uint32_t byte_rate = le32(b, at + 8);
+    const uint16_t block_align = le16(b, at + 12);
+    const uint16_t bits = le16(b, at + 14);
+    if (tag == 0xfffe && size >= 40 && fits(b, at, 40)) {
+        tag = le16(b, at + 24);  // WAVE_FORMAT_EXTENSIBLE: the sub-format's tag
+    }
+    const std::string detail =
+        "tag=" + std::to_string(tag) + " channels=" + std::to_string(channels) +
+        " rate=" + std::to_string(rate) + " byte_rate=" + std::to_string(byte_rate) +
+        " block_align=" + std::to_string(block_align) + " bits=" + std::to_string(bits);
+    if (!plain_coding(tag, bits)) {
+        return bad("the WAV file is compressed or in a sample format this server does not take",
+                   detail);
+    }
+    if (channels == 0 || channels > 8 || rate < 1000 || rate > 384000 ||
+        block_align != channels * (bits / 8) || byte_rate != uint64_t{rate} * block_align) {
+        return bad("the WAV format chunk is truncated or garbled", detail);
+    }
+    return byte_rate;
+}
+
 // RIFF chunks after "RIFF", size, "WAVE": "fmt " gives the byte rate, "data"
 // the length. Chunks are padded to an even size.
 core::expected<audio_info> probe_wav(std::string_view b, const media_limits& limits) {
@@ -40,11 +87,11 @@ core::expected<audio_info> probe_wav(std::string_view b, const media_limits& lim
         const std::string_view id = b.substr(at, 4);
         const uint64_t size = le32(b, at + 4);
         if (id == "fmt ") {
-            if (size < 16 || !fits(b, at + 8, 16) || le16(b, at + 10) == 0 ||
-                le32(b, at + 12) == 0) {
-                return bad("the WAV format chunk is truncated or garbled");
+            auto rate = wav_byte_rate(b, at + 8, size);
+            if (!rate) {
+                return core::unexpected(rate.error());
             }
-            byte_rate = le32(b, at + 16);
+            byte_rate = *rate;
         }
         if (id == "data") {
             if (byte_rate == 0) {

@@ -2,8 +2,11 @@
 
 #include <webp/decode.h>
 
+#include <array>
 #include <optional>
 #include <string>
+
+#include <zlib.h>
 
 #include "media/byte_order.hpp"
 #include "media/media_error.hpp"
@@ -76,6 +79,56 @@ bool png_depth_valid(uint32_t colour, uint32_t depth) {
     }
 }
 
+// What a PNG's pixels inflate to, a filter byte before each row; for an
+// interlaced image, summed over the seven Adam7 passes.
+uint64_t png_raw_bytes(uint64_t w, uint64_t h, uint32_t depth, uint32_t colour, bool interlaced) {
+    const uint64_t channels = colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 1;
+    auto rows = [&](uint64_t width, uint64_t height) {
+        return width == 0 || height == 0 ? 0 : height * (1 + (width * channels * depth + 7) / 8);
+    };
+    if (!interlaced) {
+        return rows(w, h);
+    }
+    static constexpr uint64_t passes[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8},
+                                              {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2},
+                                              {0, 1, 1, 2}};
+    uint64_t total = 0;
+    for (const auto& p : passes) {
+        const uint64_t pw = w > p[0] ? (w - p[0] + p[2] - 1) / p[2] : 0;
+        const uint64_t ph = h > p[1] ? (h - p[1] + p[3] - 1) / p[3] : 0;
+        total += rows(pw, ph);
+    }
+    return total;
+}
+
+// Inflates the image data, stopping as soon as it passes `limit` bytes. A
+// decoder inflates all of it before looking at its size, so a 2 MB file of
+// deflated zeros with a 1x1 header would cost it 2 GB of memory.
+bool png_inflates_within(std::string_view b, uint64_t limit) {
+    z_stream z{};
+    if (inflateInit(&z) != Z_OK) {
+        return false;
+    }
+    std::array<unsigned char, 1 << 16> out;
+    uint64_t total = 0;
+    int rc = Z_OK;
+    for (uint64_t at = 8; rc == Z_OK && fits(b, at, 8); at += 12 + be32(b, at)) {
+        if (b.substr(at + 4, 4) != "IDAT") {
+            continue;
+        }
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(b.data() + at + 8));
+        z.avail_in = be32(b, at);
+        while (rc == Z_OK && z.avail_in > 0 && total <= limit) {
+            z.next_out = out.data();
+            z.avail_out = out.size();
+            rc = inflate(&z, Z_NO_FLUSH);
+            total += out.size() - z.avail_out;
+        }
+    }
+    inflateEnd(&z);
+    return rc == Z_STREAM_END && total == limit;
+}
+
 core::expected<image_info> probe_png(std::string_view b, const media_limits& limits) {
     // Signature, then IHDR: length 13, width, height, bit depth, colour type.
     if (!fits(b, 0, 33) || be32(b, 8) != 13 || b.substr(12, 4) != "IHDR") {
@@ -93,6 +146,11 @@ core::expected<image_info> probe_png(std::string_view b, const media_limits& lim
     }
     if (!png_chunks_complete(b)) {
         return bad("the PNG data is truncated or garbled");
+    }
+    const uint64_t raw = png_raw_bytes(info->width, info->height, depth, colour, u8(b, 28) == 1);
+    if (!png_inflates_within(b, raw)) {
+        return bad("the PNG's compressed data does not hold exactly its pixels",
+                   "expected_bytes=" + std::to_string(raw));
     }
     return info;
 }
@@ -136,6 +194,26 @@ core::expected<image_info> jpeg_frame(std::string_view b, uint64_t at, uint32_t 
     return info;
 }
 
+// A progressive JPEG may hold many scans, each of which makes a decoder walk
+// the whole image again: ten thousand near-empty scans in under a megabyte
+// cost a minute of CPU. Real encoders write about ten.
+constexpr size_t max_jpeg_scans = 64;
+
+// Counts the start-of-scan markers from the first scan on: inside scan data a
+// 0xff byte is always stuffed or starts a marker, so each 0xff 0xda is one.
+core::expected<void> check_jpeg_scans(std::string_view b, uint64_t at) {
+    size_t scans = 1;
+    for (size_t pos = b.find("\xff\xda", at); pos != std::string_view::npos;
+         pos = b.find("\xff\xda", pos + 2)) {
+        if (++scans > max_jpeg_scans) {
+            return core::unexpected(refused(image, "has more than " +
+                                                       std::to_string(max_jpeg_scans) +
+                                                       " JPEG scans; this server decodes fewer"));
+        }
+    }
+    return {};
+}
+
 // Walks the segments to the first scan, reading the size from the frame
 // header on the way, then looks for the end marker: inside scan data a 0xff
 // byte is always stuffed or starts a restart marker, so the first 0xff 0xd9
@@ -162,6 +240,9 @@ core::expected<image_info> probe_jpeg(std::string_view b, const media_limits& li
         if (*marker == 0xda) {
             if (!frame || b.find("\xff\xd9", at) == std::string_view::npos) {
                 return bad("the JPEG data is truncated or garbled");
+            }
+            if (auto ok = check_jpeg_scans(b, at); !ok) {
+                return core::unexpected(ok.error());
             }
             return *frame;
         }

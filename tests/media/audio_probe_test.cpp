@@ -128,6 +128,56 @@ TEST(ProbeAudio, RefusesBrokenWavHeaders) {
     EXPECT_FALSE(probe_audio(no_rate, defaults));
 }
 
+// A WAV header written field by field, for headers no encoder would write.
+std::string wav_header(uint16_t tag, uint16_t channels, uint32_t rate, uint32_t byte_rate,
+                       uint16_t block_align, uint16_t bits, uint32_t data_bytes) {
+    static constexpr char head[] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0";
+    std::string out(head, sizeof head - 1);
+    auto put = [&](uint32_t v, int n) {
+        for (int i = 0; i < n; ++i) {
+            out += static_cast<char>((v >> (8 * i)) & 0xff);
+        }
+    };
+    put(tag, 2);
+    put(channels, 2);
+    put(rate, 4);
+    put(byte_rate, 4);
+    put(block_align, 2);
+    put(bits, 2);
+    out += "data";
+    put(data_bytes, 4);
+    return out + std::string(data_bytes, '\x80');
+}
+
+// Regression: an 8 KB ADPCM WAV with a block align smaller than its header
+// made miniaudio's frame count underflow, and the server died allocating
+// for it. Only plain sample codings pass.
+TEST(ProbeAudio, RefusesCompressedWav) {
+    for (uint16_t tag : {2, 0x11, 0x55}) {
+        EXPECT_EQ(refusal(wav_header(tag, 1, 8000, 8000, 1, 4, 8000)),
+                  "The audio could not be decoded: the WAV file is compressed or in a sample "
+                  "format this server does not take.")
+            << tag;
+    }
+    EXPECT_TRUE(probe_audio(wav_header(3, 1, 16000, 64000, 4, 32, 6400), defaults));
+    EXPECT_TRUE(probe_audio(wav_header(6, 2, 8000, 16000, 2, 8, 1600), defaults));
+}
+
+// Regression: the length was the data size over the header's byte rate,
+// which a header could set to 4 GB/s while its 1 Hz sample rate made the
+// decoder produce hours of audio from a 10 KB file.
+TEST(ProbeAudio, RefusesAByteRateThatDisagreesWithTheSampleFormat) {
+    const std::string expected =
+        "The audio could not be decoded: the WAV format chunk is truncated or garbled.";
+    EXPECT_EQ(refusal(wav_header(1, 1, 1, 0xffffffff, 1, 8, 10000)), expected);
+    EXPECT_EQ(refusal(wav_header(1, 1, 16000, 0xffffffff, 2, 16, 10000)), expected);
+    EXPECT_EQ(refusal(wav_header(1, 2, 16000, 64000, 1, 16, 10000)), expected);
+    EXPECT_EQ(refusal(wav_header(1, 1, 50, 50, 1, 8, 100)), expected);
+    auto honest = probe_audio(wav_header(1, 2, 16000, 64000, 4, 16, 32000), defaults);
+    ASSERT_TRUE(honest);
+    EXPECT_DOUBLE_EQ(honest->seconds, 0.5);
+}
+
 TEST(ProbeAudio, ReportsTheWavAudioActuallyPresent) {
     const std::string wav = fixture("audio.wav");
     auto half = probe_audio(wav.substr(0, 44 + 16000), defaults);
