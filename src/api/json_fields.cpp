@@ -1,5 +1,7 @@
 #include "api/json_fields.hpp"
 
+#include "api/strict_json.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -20,20 +22,24 @@ core::error value_error(const std::string& param, const std::string& message) {
                             "Invalid value for '" + param + "': " + message, param);
 }
 
+core::error length_error(const std::string& param, size_t max_bytes) {
+    return core::make_error(
+        core::error_code::invalid_value,
+        "Invalid value for '" + param + "': at most " + std::to_string(max_bytes) + " bytes.",
+        param);
+}
+
 core::error unsupported_error(const std::string& param, const std::string& message) {
     return core::make_error(core::error_code::unsupported_parameter,
                             "Unsupported parameter '" + param + "': " + message, param);
 }
 
 core::expected<json> parse_body(const std::string& body) {
-    json parsed = json::parse(body, nullptr, false);
-    if (parsed.is_discarded()) {
-        return core::unexpected(
-            core::make_error(core::error_code::invalid_json,
-                             "The request body is not valid JSON. Send a JSON object with "
-                             "Content-Type: application/json."));
+    auto parsed = parse_strict_json(body, max_json_depth);
+    if (!parsed) {
+        return core::unexpected(parsed.error());
     }
-    if (!parsed.is_object()) {
+    if (!parsed->is_object()) {
         return core::unexpected(core::make_error(core::error_code::invalid_json,
                                                  "The request body must be a JSON object."));
     }
@@ -62,13 +68,17 @@ const json* object_reader::raw(const char* key) {
     return &*it;
 }
 
-std::optional<std::string> object_reader::string(const char* key) {
+std::optional<std::string> object_reader::string(const char* key, size_t max_bytes) {
     const json* v = raw(key);
     if (!v) {
         return std::nullopt;
     }
     if (!v->is_string()) {
         fail(type_error(name(key), "a string"));
+        return std::nullopt;
+    }
+    if (v->get_ref<const std::string&>().size() > max_bytes) {
+        fail(length_error(name(key), max_bytes));
         return std::nullopt;
     }
     return v->get<std::string>();

@@ -15,7 +15,20 @@ namespace osprey::api {
 
 using json = nlohmann::json;
 
-// Errors: invalid_json when the body is not JSON or not an object.
+// Deeper than any request the APIs define (a JSON schema for structured
+// output included), shallow enough that no walk over it runs out of stack.
+inline constexpr size_t max_json_depth = 64;
+
+// Identifiers, roles, formats, names: nothing any API defines comes close.
+inline constexpr size_t max_name_bytes = 4096;
+// Free text: message content, stop sequences and the like. The prompt as a
+// whole is checked against the context later; this bounds one field.
+inline constexpr size_t max_text_bytes = size_t{8} << 20;
+// URLs and data: URIs: the body's own size bounds them.
+inline constexpr size_t unbounded_bytes = SIZE_MAX;
+
+// Errors: invalid_json when the body is not strict JSON (see strict_json.hpp)
+// or not an object.
 core::expected<json> parse_body(const std::string& body);
 
 // Reads the fields of one JSON object. A read that fails records its error
@@ -27,7 +40,8 @@ public:
     // "messages[2]" for a message.
     object_reader(const json& object, std::string path);
 
-    std::optional<std::string> string(const char* key);
+    // Strings longer than `max_bytes` are refused, naming the field.
+    std::optional<std::string> string(const char* key, size_t max_bytes = max_name_bytes);
     std::optional<bool> boolean(const char* key);
     std::optional<int64_t> integer(const char* key, int64_t min, int64_t max);
     std::optional<double> number(const char* key, double min, double max);
@@ -54,6 +68,7 @@ private:
 core::error missing_error(const std::string& param);
 core::error type_error(const std::string& param, const char* expected);
 core::error value_error(const std::string& param, const std::string& message);
+core::error length_error(const std::string& param, size_t max_bytes);
 core::error unsupported_error(const std::string& param, const std::string& message);
 
 }  // namespace osprey::api

@@ -24,7 +24,7 @@ void read_url_object(object_reader& r, const char* key, core::part_kind kind, co
         return;
     }
     object_reader o(*object, r.name(key));
-    auto url = o.string("url");
+    auto url = o.string("url", unbounded_bytes);
     if (!url && !o.error()) {
         o.fail(missing_error(o.name("url")));
     }
@@ -50,7 +50,7 @@ void read_input_audio(object_reader& r, core::message& out) {
         return;
     }
     object_reader o(*object, r.name("input_audio"));
-    auto data = o.string("data");
+    auto data = o.string("data", unbounded_bytes);
     auto format = o.string("format");
     if (!o.error() && (!data || !format)) {
         const char* missing = data ? "format" : "data";
@@ -81,7 +81,7 @@ void read_plain_part(object_reader& r, const char* key, core::part_kind kind, co
         read_url_object(r, key, kind, out);
         return;
     }
-    auto url = r.string(key);
+    auto url = r.string(key, unbounded_bytes);
     if (!url) {
         if (!r.error()) {
             r.fail(missing_error(r.name(key)));

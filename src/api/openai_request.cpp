@@ -13,6 +13,12 @@ namespace {
 // nothing about what is generated.
 const std::set<std::string> bookkeeping_fields = {"user", "metadata", "store", "service_tier"};
 
+// Far more than any conversation that fits a context; the bound keeps a
+// request of a hundred thousand empty messages from costing memory and time
+// before the context check can refuse it.
+constexpr size_t max_messages = 2048;
+constexpr size_t max_content_parts = 256;
+
 void read_common(object_reader& r, core::chat_request& out) {
     if (auto model = r.string("model")) {
         out.model = *model;
@@ -54,8 +60,15 @@ void read_stop(object_reader& r, core::chat_request& out) {
     if (!stop) {
         return;
     }
+    auto add = [&](const json& s) {
+        if (s.get_ref<const std::string&>().size() > max_name_bytes) {
+            r.fail(length_error("stop", max_name_bytes));
+            return;
+        }
+        out.stop.push_back(s.get<std::string>());
+    };
     if (stop->is_string()) {
-        out.stop.push_back(stop->get<std::string>());
+        add(*stop);
     } else if (stop->is_array()) {
         if (stop->size() > static_cast<size_t>(max_stop_sequences)) {
             r.fail(value_error("stop", "at most " + std::to_string(max_stop_sequences) +
@@ -67,7 +80,7 @@ void read_stop(object_reader& r, core::chat_request& out) {
                 r.fail(type_error("stop", "a string or an array of strings"));
                 return;
             }
-            out.stop.push_back(s.get<std::string>());
+            add(s);
         }
     } else {
         r.fail(type_error("stop", "a string or an array of strings"));
@@ -122,7 +135,7 @@ void read_content_part(const json& part, const std::string& path, core::message&
     if (!type && !r.error()) {
         r.fail(missing_error(r.name("type")));
     } else if (type && *type == "text") {
-        auto text = r.string("text");
+        auto text = r.string("text", max_text_bytes);
         if (!text && !r.error()) {
             r.fail(type_error(r.name("text"), "a string"));
         }
@@ -142,10 +155,19 @@ void read_content_part(const json& part, const std::string& path, core::message&
 void read_content(object_reader& r, const json* content, core::message& out) {
     const std::string path = r.name("content");
     if (content->is_string()) {
+        if (content->get_ref<const std::string&>().size() > max_text_bytes) {
+            r.fail(length_error(path, max_text_bytes));
+            return;
+        }
         core::message_part text_part;
         text_part.text = content->get<std::string>();
         out.parts.push_back(std::move(text_part));
     } else if (content->is_array()) {
+        if (content->size() > max_content_parts) {
+            r.fail(value_error(path, "at most " + std::to_string(max_content_parts) +
+                                         " content parts are allowed in one message."));
+            return;
+        }
         for (size_t i = 0; i < content->size(); ++i) {
             read_content_part((*content)[i], path + "[" + std::to_string(i) + "]", out, r);
         }
@@ -177,7 +199,7 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
         r.fail(missing_error(r.name("content")));
     }
     r.string("name");  // a participant's name: accepted, not shown to the model
-    r.string("refusal");
+    r.string("refusal", max_text_bytes);
     refuse_unsupported(r, {"tool_calls", "function_call", "audio"});
     r.reject_unread();
     if (r.error()) {
@@ -199,6 +221,11 @@ void read_messages(object_reader& r, core::chat_request& out) {
     }
     if (messages->empty()) {
         r.fail(value_error("messages", "at least one message is required."));
+        return;
+    }
+    if (messages->size() > max_messages) {
+        r.fail(value_error("messages", "at most " + std::to_string(max_messages) +
+                                           " messages are allowed in one request."));
         return;
     }
     for (size_t i = 0; i < messages->size(); ++i) {
@@ -287,6 +314,9 @@ void read_prompt(object_reader& r, core::chat_request& out) {
         r.fail(unsupported_error("prompt", "only a single string prompt is supported."));
     } else {
         r.fail(type_error("prompt", "a string"));
+    }
+    if (out.prompt && out.prompt->size() > max_text_bytes) {
+        r.fail(length_error("prompt", max_text_bytes));
     }
 }
 

@@ -1,5 +1,7 @@
 #include "api/openai_request.hpp"
 
+#include "api/json_fields.hpp"
+
 #include <gtest/gtest.h>
 
 namespace osprey::api::openai {
@@ -130,12 +132,14 @@ TEST(ParseChatRequest, RefusesAFloatSeedPastInt64) {
     EXPECT_EQ(r.error().param, "seed");
 }
 
-TEST(ParseChatRequest, NamesAnUnknownKeyWithANulByte) {
+// A NUL byte in a key is refused while parsing, naming the object it is in.
+TEST(ParseChatRequest, RefusesAKeyWithANulByte) {
     auto r = parse_chat_request(
-        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-        "\"a\\u0000b\":1}");
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\","
+        "\"a\\u0000b\":1}]}");
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().param, std::string("a\0b", 3));
+    EXPECT_EQ(r.error().code, core::error_code::invalid_json);
+    EXPECT_EQ(r.error().param, "messages[0]");
 }
 
 TEST(ParseChatRequest, ResponseFormatTextIsAccepted) {
@@ -241,6 +245,67 @@ TEST(ParseChatRequest, NamesTheFieldOfABadMediaPart) {
         ASSERT_FALSE(r) << c.part;
         EXPECT_EQ(r.error().param, c.param) << c.part;
     }
+}
+
+}  // namespace
+}  // namespace osprey::api::openai
+
+namespace osprey::api::openai {
+namespace {
+
+std::string with_messages(const std::string& messages) {
+    return R"({"model":"m","messages":)" + messages + "}";
+}
+
+// Each bound is its own 400, naming the field, before any work is done.
+TEST(ParseChatRequest, RefusesRequestsPastTheirLimits) {
+    std::string many = "[";
+    for (int i = 0; i < 2049; ++i) {
+        many += std::string(i ? "," : "") + R"({"role":"user","content":""})";
+    }
+    auto r = parse_chat_request(with_messages(many + "]"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "messages");
+
+    std::string parts = "[";
+    for (int i = 0; i < 257; ++i) {
+        parts += std::string(i ? "," : "") + R"({"type":"text","text":"a"})";
+    }
+    r = parse_chat_request(with_messages(R"([{"role":"user","content":)" + parts + "]}]"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "messages[0].content");
+
+    const std::string long_text(max_text_bytes + 1, 'a');
+    r = parse_chat_request(with_messages(R"([{"role":"user","content":")" + long_text + "\"}]"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "messages[0].content");
+    EXPECT_EQ(r.error().public_message,
+              "Invalid value for 'messages[0].content': at most 8388608 bytes.");
+
+    r = parse_chat_request(R"({"model":")" + std::string(5000, 'm') +
+                           R"(","messages":[{"role":"user","content":"x"}]})");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "model");
+
+    r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":")" +
+                           std::string(5000, 's') + "\"}");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().param, "stop");
+
+    auto c = parse_completion_request(R"({"model":"m","prompt":")" + long_text + "\"}");
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().param, "prompt");
+}
+
+TEST(ParseChatRequest, RefusesDuplicateKeysAndDeepNesting) {
+    auto r = parse_chat_request(R"({"model":"m","model":"n","messages":[]})");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::error_code::invalid_json);
+    EXPECT_EQ(r.error().param, "model");
+    r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],"x":)" +
+                           std::string(100, '[') + std::string(100, ']') + "}");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::error_code::invalid_json);
 }
 
 }  // namespace
