@@ -25,8 +25,9 @@ class generation_sink : public core::event_sink,
 public:
     generation_sink(std::shared_ptr<exchange> ex, std::unique_ptr<formatter> format,
                     const core::chat_request& request, std::string request_id,
-                    error_responder respond_error)
+                    error_responder respond_error, std::shared_ptr<void> in_flight)
         : ex_(std::move(ex)),
+          in_flight_(std::move(in_flight)),
           request_id_(std::move(request_id)),
           format_(std::move(format)),
           respond_error_(std::move(respond_error)),
@@ -54,6 +55,9 @@ private:
             return;
         }
         std::visit([this](auto& ev) { on(ev); }, e);
+        if (done_) {
+            in_flight_.reset();  // the whole response is with the connection now
+        }
     }
 
     void on(core::text_delta& d) {
@@ -108,6 +112,7 @@ private:
     }
 
     std::shared_ptr<exchange> ex_;
+    std::shared_ptr<void> in_flight_;
     const std::string request_id_;
     std::unique_ptr<formatter> format_;
     error_responder respond_error_;
@@ -120,7 +125,7 @@ private:
 
 void submit_prepared(generation_context& c, engine::prompt prompt) {
     auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,
-                                                  c.request_id, c.respond_error);
+                                                  c.request_id, c.respond_error, c.in_flight);
     // Whether streaming or not, a client that leaves stops its generation.
     c.ex->on_disconnect([weak = std::weak_ptr<generation_sink>(sink)] {
         if (auto s = weak.lock()) {

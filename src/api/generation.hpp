@@ -28,6 +28,9 @@ using error_responder = std::function<void(const core::error&)>;
 
 struct generation_context {
     std::shared_ptr<exchange> ex;
+    // Held until the response is whole or abandoned: graceful shutdown waits
+    // for every such token to be released.
+    std::shared_ptr<void> in_flight;
     engine::engine* engine = nullptr;
     const media::media_gate* gate = nullptr;
     core::chat_request request;

@@ -73,7 +73,15 @@ void service::respond_error(exchange& ex, const std::string& path, const std::st
     ex.send(status, openai::error_body(e), std::move(headers));
 }
 
+void service::begin_drain() {
+    draining_ = true;
+}
+
 void service::handle_health(const request&, std::shared_ptr<exchange> ex) const {
+    if (draining_) {
+        ex->send(503, json{{"status", "draining"}}.dump());
+        return;
+    }
     if (engine_.load() == nullptr) {
         ex->send(503, json{{"status", "loading"}}.dump());
         return;
@@ -131,6 +139,12 @@ void service::generate(const request& r, std::shared_ptr<exchange> ex,
                                        "model"));
         return;
     }
+    if (draining_) {
+        respond_error(*ex, r.path, r.request_id,
+                      core::make_error(core::error_code::unavailable,
+                                       "The server is shutting down. Retry on another."));
+        return;
+    }
     engine::engine* engine = engine_.load();
     if (engine == nullptr) {
         respond_error(*ex, r.path, r.request_id,
@@ -142,6 +156,8 @@ void service::generate(const request& r, std::shared_ptr<exchange> ex,
     const bool include_usage = parsed->stream && parsed->include_usage;
     const bool with_logprobs = parsed->top_logprobs >= 0;
     generation_context c;
+    ++*in_flight_;
+    c.in_flight = std::shared_ptr<void>(nullptr, [count = in_flight_](void*) { --*count; });
     c.ex = ex;
     c.engine = engine;
     c.gate = options_.gate;

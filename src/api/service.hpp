@@ -48,6 +48,14 @@ public:
     // routes answer 503 too. The engine must outlive the service's use of it.
     void set_engine(engine::engine* e);
 
+    // Thread-safe. From now on generating routes answer 503 and /health says
+    // "draining", while requests already taken go on to their end.
+    void begin_drain();
+
+    // Generating requests taken and not yet answered in full, counted from
+    // the moment they are parsed to the last byte handed to the connection.
+    int in_flight() const { return in_flight_->load(); }
+
     const std::vector<route>& routes() const { return routes_; }
     const std::string& model_id() const { return options_.model_id; }
 
@@ -69,6 +77,10 @@ private:
 
     service_options options_;
     std::atomic<engine::engine*> engine_{nullptr};
+    std::atomic<bool> draining_{false};
+    // Shared with the tokens each request holds, which may outlive the
+    // service when shutdown gives up waiting for them.
+    std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
     std::vector<route> routes_;
 };
 

@@ -67,6 +67,12 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->envname("OSPREY_READ_TIMEOUT")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    serve
+        .add_option("--drain-timeout", o.drain_timeout_s,
+                    "seconds SIGTERM waits for running requests before stopping them")
+        ->envname("OSPREY_DRAIN_TIMEOUT")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
     serve.add_option("--api-key", o.api_key, "require this key on every route but /health")
         ->envname("OSPREY_API_KEY");
     serve.add_option("--api-key-file", o.api_key_file, "read the API key from this file")

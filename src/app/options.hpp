@@ -26,6 +26,7 @@ struct serve_options {
     std::string log_level = "info";
     std::size_t max_body_bytes = 32u << 20;
     int32_t read_timeout_s = 30;
+    double drain_timeout_s = 30;
     std::string api_key;
     std::string api_key_file;
 

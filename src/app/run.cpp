@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -166,6 +168,25 @@ std::unique_ptr<engine::engine> load_engine(const serve_options& o) {
     return std::make_unique<engine::engine>(std::move(*loaded), o.max_queue);
 }
 
+// Lets the requests already taken run to their end, for at most `timeout`
+// or until a second signal; new ones get 503 meanwhile.
+void drain(api::service& service, std::chrono::milliseconds timeout,
+           const std::atomic<bool>& stop_now) {
+    service.begin_drain();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (service.in_flight() > 0) {
+        core::log::info(*logger(), "server.draining", {{"requests", service.in_flight()}});
+    }
+    while (service.in_flight() > 0 && !stop_now && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (service.in_flight() > 0) {
+        core::log::warn(*logger(), "server.drain_cut_short",
+                        {{"requests", service.in_flight()},
+                         {"reason", stop_now ? "second signal" : "drain timeout"}});
+    }
+}
+
 }  // namespace
 
 const char* version() {
@@ -188,10 +209,13 @@ int run_server(const serve_options& o) {
 
     runtime rt;
     std::promise<void> stop_requested;
+    std::atomic<bool> stop_now = false;
     asio::signal_set signals(rt.io, SIGINT, SIGTERM);
+    // The first signal drains; a second one stops at once.
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (!ec) {
             core::log::info(*logger(), "server.stopping", {{"signal", signal}});
+            signals.async_wait([&](boost::system::error_code again, int) { stop_now = !again; });
         }
         stop_requested.set_value();
     });
@@ -215,6 +239,8 @@ int run_server(const serve_options& o) {
     stop_requested.get_future().wait();
 
     server.stop_accepting();
+    drain(service, std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout_s * 1000)),
+          stop_now);
     service.set_engine(nullptr);
     engine->stop();
     // Let the sessions flush what the engine's last events produced.
