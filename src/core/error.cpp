@@ -19,6 +19,7 @@ int http_status(error_code code) {
     case error_code::payload_too_large: return 413;
     case error_code::unsupported_media_type: return 415;
     case error_code::headers_too_large: return 431;
+    case error_code::uri_too_long: return 414;
     case error_code::too_many_requests: return 429;
     case error_code::internal: return 500;
     case error_code::unavailable: return 503;
@@ -43,6 +44,7 @@ const char* name(error_code code) {
     case error_code::payload_too_large: return "request_too_large";
     case error_code::unsupported_media_type: return "unsupported_media_type";
     case error_code::headers_too_large: return "request_headers_too_large";
+    case error_code::uri_too_long: return "uri_too_long";
     case error_code::too_many_requests: return "rate_limit_exceeded";
     case error_code::internal: return "internal_error";
     case error_code::unavailable: return "unavailable";

@@ -24,6 +24,7 @@ enum class error_code {
     method_not_allowed,       // 405
     payload_too_large,        // 413
     headers_too_large,        // 431
+    uri_too_long,             // 414
     unsupported_media_type,   // 415
     too_many_requests,        // 429
     internal,                 // 500

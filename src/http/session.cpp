@@ -1,5 +1,7 @@
 #include "http/session.hpp"
 
+#include <iterator>
+#include <optional>
 #include <sstream>
 
 #include <boost/asio/dispatch.hpp>
@@ -19,6 +21,26 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// No route osprey serves needs a long target or many headers; a request with
+// either is refused before any handler sees it.
+constexpr std::size_t max_target_bytes = 8192;
+constexpr std::size_t max_header_fields = 100;
+
+std::optional<core::error> check_shape(const bhttp::request<bhttp::string_body>& req) {
+    if (req.target().size() > max_target_bytes) {
+        return core::make_error(
+            core::error_code::uri_too_long,
+            "The request URL is longer than " + std::to_string(max_target_bytes) + " bytes.");
+    }
+    const auto fields = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
+    if (fields > max_header_fields) {
+        return core::make_error(
+            core::error_code::headers_too_large,
+            "The request has more than " + std::to_string(max_header_fields) + " header fields.");
+    }
+    return std::nullopt;
+}
 
 const std::shared_ptr<spdlog::logger>& logger() {
     static const auto l = core::log::get("http");
@@ -133,6 +155,10 @@ void session::on_request(boost::system::error_code ec) {
         return;
     }
     auto req = parser_->release();
+    if (auto refused = check_shape(req)) {
+        refuse(*refused);
+        return;
+    }
     if (current_) {
         // Pipelined: answered once the responses before it are out. Reading
         // goes on, up to a few requests, so that a client that leaves is

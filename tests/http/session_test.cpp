@@ -180,6 +180,29 @@ TEST_F(SessionTest, RefusesHugeHeadersWith431) {
     ::close(fd);
 }
 
+TEST_F(SessionTest, RefusesALongUrlWith414) {
+    start();
+    const int fd = connect_client();
+    send_all(fd, "GET /v1/models?" + std::string(9000, 'q') + " HTTP/1.1\r\n\r\n");
+    const std::string reply = read_from(fd);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 414", 0), 0u) << reply.substr(0, 80);
+    EXPECT_NE(reply.find("uri_too_long"), std::string::npos);
+    ::close(fd);
+}
+
+TEST_F(SessionTest, RefusesManyHeaderFieldsWith431) {
+    start();
+    const int fd = connect_client();
+    std::string request = "GET /health HTTP/1.1\r\n";
+    for (int i = 0; i < 101; ++i) {
+        request += "X-" + std::to_string(i) + ": v\r\n";
+    }
+    send_all(fd, request + "\r\n");
+    const std::string reply = read_from(fd);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply.substr(0, 80);
+    ::close(fd);
+}
+
 TEST_F(SessionTest, AnswersGarbageWith400AndCloses) {
     start();
     const int fd = connect_client();
