@@ -68,6 +68,11 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     serve
+        .add_option("--cors-origin", o.cors_origins,
+                    "origins whose web pages may call the API (\"*\": any); CORS is off without")
+        ->envname("OSPREY_CORS_ORIGIN")
+        ->delimiter(',');
+    serve
         .add_option("--drain-timeout", o.drain_timeout_s,
                     "seconds SIGTERM waits for running requests before stopping them")
         ->envname("OSPREY_DRAIN_TIMEOUT")

@@ -29,6 +29,7 @@ struct serve_options {
     double drain_timeout_s = 30;
     std::string api_key;
     std::string api_key_file;
+    std::vector<std::string> cors_origins;
 
     // The media fetcher (see README, "Remote media").
     bool no_remote_media = false;

@@ -136,6 +136,7 @@ http::server_options http_options_for(const serve_options& o, std::string api_ke
     h.max_body_bytes = o.max_body_bytes;
     h.read_timeout = std::chrono::seconds(o.read_timeout_s);
     h.api_key = std::move(api_key);
+    h.cors_origins = o.cors_origins;
     return h;
 }
 

@@ -39,6 +39,8 @@ public:
     // Strand only. Logs the request's one summary line.
     void log_summary(int status) const;
 
+    // Set by the router when the request's Origin may read the response.
+    api::header_list cors_headers;
     bool finished = false;  // the last byte of the response is queued
     bool streaming = false;
     int status = 0;

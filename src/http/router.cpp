@@ -2,6 +2,8 @@
 
 #include "http/connection_exchange.hpp"
 
+#include <cctype>
+
 namespace osprey::http {
 
 namespace bhttp = boost::beast::http;
@@ -38,6 +40,58 @@ bool is_json(std::string_view content_type) {
     return rest.empty() || rest.front() == ';';
 }
 
+bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
+    for (const auto& a : allowed) {
+        if (a == "*" || a == origin) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Header names a preflight may ask for are echoed back only if they are
+// plain tokens, so that nothing the client sent can split a header.
+std::string header_names(std::string_view requested) {
+    for (const char c : requested) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != ',' &&
+            c != ' ') {
+            return "authorization, content-type, x-api-key, anthropic-version";
+        }
+    }
+    return requested.empty() ? "authorization, content-type" : std::string(requested);
+}
+
+// Marks the response readable by the page at an allowed Origin, and answers
+// a preflight (OPTIONS with Access-Control-Request-Method) itself, before
+// the API key check: browsers send no credentials on a preflight. Returns
+// true when it answered.
+bool apply_cors(const api::service& service, const server_options& options, const request_t& req,
+                const std::string& path, connection_exchange& ex) {
+    const std::string_view origin = req[bhttp::field::origin];
+    if (origin.empty() || !origin_allowed(options.cors_origins, origin)) {
+        return false;
+    }
+    ex.cors_headers = {{"Access-Control-Allow-Origin", std::string(origin)},
+                       {"Vary", "Origin"},
+                       {"Access-Control-Expose-Headers", "x-request-id"}};
+    std::string methods;
+    for (const auto& r : service.routes()) {
+        if (r.path == path) {
+            methods += r.method + ", ";
+        }
+    }
+    if (req.method() != bhttp::verb::options ||
+        req[bhttp::field::access_control_request_method].empty() || methods.empty()) {
+        return false;
+    }
+    ex.send(204, "",
+            {{"Access-Control-Allow-Methods", methods + "OPTIONS"},
+             {"Access-Control-Allow-Headers",
+              header_names(req[bhttp::field::access_control_request_headers])},
+             {"Access-Control-Max-Age", "600"}});
+    return true;
+}
+
 }  // namespace
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -64,6 +118,9 @@ void route_request(const api::service& service, const server_options& options, c
         }
     }
 
+    if (apply_cors(service, options, req, path, *ex)) {
+        return;
+    }
     const bool open = match && !match->requires_key;
     if (!options.api_key.empty() && !open &&
         !constant_time_equal(presented_key(req), options.api_key)) {

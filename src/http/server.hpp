@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +25,10 @@ struct server_options {
     // keep-alive connection is closed after it.
     std::chrono::milliseconds read_timeout{std::chrono::seconds(30)};
     std::string api_key;  // empty: no authentication
+    // Origins whose web pages may call the API from a browser
+    // ("https://app.example"), or "*" for any. Empty: CORS is off, and
+    // browsers keep every response from every page.
+    std::vector<std::string> cors_origins;
 };
 
 // Accepts connections and hands each to a session. Asynchronous throughout:

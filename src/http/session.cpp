@@ -214,6 +214,9 @@ void session::send_response(connection_exchange& ex, int status, std::string bod
     res.set(bhttp::field::server, "osprey");
     res.set(bhttp::field::content_type, "application/json");
     res.set("x-request-id", ex.request_id());
+    for (const auto& [name, value] : ex.cors_headers) {
+        res.set(name, value);
+    }
     for (const auto& [name, value] : headers) {
         res.set(name, value);
     }
@@ -238,6 +241,9 @@ void session::start_stream(connection_exchange& ex) {
     res.set("x-request-id", ex.request_id());
     // Tells reverse proxies not to hold events back.
     res.set("x-accel-buffering", "no");
+    for (const auto& [name, value] : ex.cors_headers) {
+        res.set(name, value);
+    }
     if (version_ >= 11) {
         res.chunked(true);
     } else {

@@ -254,6 +254,50 @@ TEST_F(SessionTest, RequiresTheKeyEverywhereButHealth) {
     ::close(fd);
 }
 
+// CORS is off unless origins are named: a page elsewhere gets no header that
+// would let the browser show it the response, and a preflight is refused.
+TEST_F(SessionTest, SendsNoCorsHeadersUnlessTheOriginIsAllowed) {
+    start();
+    const int fd = connect_client();
+    send_all(fd, "GET /v1/models HTTP/1.1\r\nOrigin: https://evil.example\r\n\r\n");
+    EXPECT_EQ(read_from(fd, "}]}").find("Access-Control"), std::string::npos);
+    send_all(fd,
+             "OPTIONS /v1/chat/completions HTTP/1.1\r\nOrigin: https://evil.example\r\n"
+             "Access-Control-Request-Method: POST\r\n\r\n");
+    const std::string preflight = read_from(fd, "}}");
+    EXPECT_NE(preflight.find("405"), std::string::npos);
+    EXPECT_EQ(preflight.find("Access-Control"), std::string::npos);
+    ::close(fd);
+}
+
+TEST_F(SessionTest, AnswersAPreflightFromAnAllowedOriginBeforeTheKeyCheck) {
+    server_options o;
+    o.api_key = "sekret";
+    o.cors_origins = {"https://app.example"};
+    start(o);
+    const int fd = connect_client();
+    send_all(fd,
+             "OPTIONS /v1/chat/completions HTTP/1.1\r\nOrigin: https://app.example\r\n"
+             "Access-Control-Request-Method: POST\r\n"
+             "Access-Control-Request-Headers: authorization, content-type\r\n\r\n");
+    const std::string preflight = read_from(fd, "\r\n\r\n");
+    EXPECT_EQ(preflight.rfind("HTTP/1.1 204", 0), 0u) << preflight;
+    EXPECT_NE(preflight.find("Access-Control-Allow-Origin: https://app.example"),
+              std::string::npos);
+    EXPECT_NE(preflight.find("Access-Control-Allow-Methods: POST, OPTIONS"), std::string::npos);
+    EXPECT_NE(preflight.find("Access-Control-Allow-Headers: authorization, content-type"),
+              std::string::npos);
+
+    // The real request still needs the key; its answer, even an error, is
+    // readable by the page.
+    send_all(fd, "GET /v1/models HTTP/1.1\r\nOrigin: https://app.example\r\n\r\n");
+    const std::string refused = read_from(fd, "}}");
+    EXPECT_NE(refused.find("401"), std::string::npos);
+    EXPECT_NE(refused.find("Access-Control-Allow-Origin: https://app.example"), std::string::npos);
+    EXPECT_NE(refused.find("Vary: Origin"), std::string::npos);
+    ::close(fd);
+}
+
 TEST_F(SessionTest, NamesTheAllowedMethodOn405) {
     start();
     const int fd = connect_client();
