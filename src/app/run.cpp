@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -194,7 +196,21 @@ const char* version() {
     return OSPREY_VERSION;
 }
 
+namespace {
+
+// glibc serves a large allocation from the heap once a larger one has been
+// freed (its mmap threshold rises to match), and then keeps the memory: a
+// burst of large requests would raise the server's footprint for good. A
+// fixed threshold sends every block of 1 MiB or more to mmap and back.
+void pin_allocator_thresholds() {
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+}
+
+}  // namespace
+
 int run_server(const serve_options& o) {
+    pin_allocator_thresholds();
     core::log::configure(o.log_format == "json" ? core::log::format::json : core::log::format::text,
                          parse_level(o.log_level));
     engine::initialize_backend();

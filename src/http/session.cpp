@@ -1,5 +1,7 @@
 #include "http/session.hpp"
 
+#include <malloc.h>
+
 #include <iterator>
 #include <optional>
 #include <sstream>
@@ -26,6 +28,7 @@ namespace {
 // either is refused before any handler sees it.
 constexpr std::size_t max_target_bytes = 8192;
 constexpr std::size_t max_header_fields = 100;
+constexpr std::size_t large_body_bytes = 1u << 20;
 
 std::optional<core::error> check_shape(const bhttp::request<bhttp::string_body>& req) {
     if (req.target().size() > max_target_bytes) {
@@ -179,7 +182,15 @@ void session::dispatch(bhttp::request<bhttp::string_body> req) {
     current_ = ex;
     version_ = req.version();
     close_after_response_ = !req.keep_alive();
+    const bool large = req.body().size() > large_body_bytes;
     route_request(service_, options_, req, path, ex);
+    if (large) {
+        // glibc keeps what a large body and its parsed JSON freed in its
+        // arenas; handing it back keeps a burst of large requests from
+        // raising the server's memory for good.
+        req = {};
+        malloc_trim(0);
+    }
     // Keep reading: an EOF now means the client left, and the next request
     // of a keep-alive connection starts arriving here.
     read_request();
