@@ -57,6 +57,8 @@ async function stream(origin, id, i) {
     return null;
 }
 
+// The server goes down with this script, however it ends.
+process.on('exit', () => server.kill('SIGKILL'));
 const port = await waitReady();
 const models = await fetch(`http://127.0.0.1:${port}/v1/models`).then((r) => r.json());
 const origin = `http://127.0.0.1:${port}`;
