@@ -70,8 +70,11 @@ struct engine::slot {
     }
 
     bool media_next() const {
+        if (!task) {
+            return false;
+        }
         const auto& media = job().prompt.media;
-        return task && media_done < media.size() && media[media_done].at == prompt_done;
+        return media_done < media.size() && media[media_done].at == prompt_done;
     }
 };
 

@@ -28,7 +28,13 @@ core::error bind_error(const std::string& what, const boost::system::error_code&
 server::server(asio::io_context& io, server_options options, const api::service& service)
     : io_(io), options_(std::move(options)), service_(service), acceptor_(io), backoff_(io) {}
 
-server::~server() = default;
+server::~server() {
+    for (auto& weak : sessions_) {
+        if (auto s = weak.lock()) {
+            s->abandon();
+        }
+    }
+}
 
 core::expected<uint16_t> server::listen() {
     boost::system::error_code ec;
@@ -88,7 +94,10 @@ void server::on_accept(boost::system::error_code ec, tcp::socket socket) {
         });
         return;
     }
-    std::make_shared<session>(std::move(socket), options_, service_)->start();
+    auto s = std::make_shared<session>(std::move(socket), options_, service_);
+    std::erase_if(sessions_, [](const std::weak_ptr<session>& w) { return w.expired(); });
+    sessions_.push_back(s);
+    s->start();
     accept_next();
 }
 

@@ -16,6 +16,8 @@
 
 namespace osprey::http {
 
+class session;
+
 struct server_options {
     std::string host = "127.0.0.1";
     uint16_t port = 8080;
@@ -55,6 +57,9 @@ private:
     const api::service& service_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer backoff_;  // between failed accepts
+    // Every session started, for ~server to abandon; touched by the accept
+    // handlers (one at a time) and by ~server after the io_context stopped.
+    std::vector<std::weak_ptr<session>> sessions_;
 };
 
 }  // namespace osprey::http

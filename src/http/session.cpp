@@ -175,6 +175,11 @@ void session::on_request(boost::system::error_code ec) {
     dispatch(std::move(req));
 }
 
+void session::abandon() {
+    current_.reset();
+    pipelined_.clear();
+}
+
 void session::dispatch(bhttp::request<bhttp::string_body> req) {
     const std::string path = strip_query(req.target());
     auto ex = std::make_shared<connection_exchange>(shared_from_this(), core::make_request_id(),

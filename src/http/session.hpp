@@ -36,6 +36,11 @@ public:
 
     void start();
 
+    // Drops the session's hold on its exchanges. Only once the io_context has
+    // stopped: each exchange holds its session, so a request cut off by
+    // shutdown would otherwise keep both alive for good.
+    void abandon();
+
 private:
     friend class connection_exchange;
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;

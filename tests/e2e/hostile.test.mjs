@@ -238,13 +238,15 @@ suite('hostile requests', () => {
         try {
             const slow = connect(strict.port, '127.0.0.1');
             slow.write('GET /health HTTP/1.1\r\nX-Slow: ');
-            const closed = new Promise((resolve) => slow.on('close', resolve));
-            const started = Date.now();
+            let slowClosed = false;
+            const closed = new Promise((resolve) => slow.on('close', () => {
+                slowClosed = true;
+                resolve();
+            }));
             const res = await fetch(`${strict.origin}/health`);
             assert.equal(res.status, 200);
-            assert.ok(Date.now() - started < 500, '/health is not starved by a slow client');
-            await closed;
-            assert.ok(Date.now() - started >= 900, 'the slow client was cut off by the timeout');
+            assert.equal(slowClosed, false, '/health answered while the slow client held on');
+            await closed;  // the server, not the client, ends the slow connection
         } finally {
             await strict.stop();
         }
