@@ -14,6 +14,7 @@
 #include "core/request_id.hpp"
 #include "http/connection_exchange.hpp"
 #include "http/router.hpp"
+#include "http/sse.hpp"
 
 namespace osprey::http {
 
@@ -285,8 +286,7 @@ void session::send_event(connection_exchange& ex, std::string payload) {
         lose_client();
         return;
     }
-    std::string event = "data: " + payload + "\n\n";
-    queue({version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, std::move(event)});
+    queue({version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, sse_event(payload)});
 }
 
 void session::end_stream(connection_exchange& ex) {

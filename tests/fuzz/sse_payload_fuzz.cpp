@@ -4,10 +4,7 @@
 // each payload is then framed as src/http/session.cpp frames it and read
 // back as a client's SSE parser would. A payload with a line break, or one
 // that is not UTF-8 and JSON, would end an event early or forge one.
-//
-// TODO: session::send_event frames inline ("data: " + payload + "\n\n"), so
-// the framing line is repeated below; until src/http exposes it as a
-// function, a change to the real framing goes unfuzzed.
+// The framing is the HTTP layer's own `http::sse_event`.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -21,15 +18,12 @@
 #include "core/utf8.hpp"
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
+#include "http/sse.hpp"
 
 namespace {
 
 using namespace osprey;
 using fuzz::fuzz_input;
-
-std::string frame_event(std::string_view payload) {
-    return "data: " + std::string(payload) + "\n\n";
-}
 
 // The data of each event in `stream`, read as the SSE specification reads it:
 // lines end at CRLF, LF or CR; "data:" drops one leading space; a blank line
@@ -72,7 +66,7 @@ void check_payload(const std::string& payload) {
         const auto parsed = nlohmann::json::parse(payload, nullptr, false);
         OSPREY_FUZZ_CHECK(parsed.is_object());
     }
-    const auto events = read_events(frame_event(payload));
+    const auto events = read_events(http::sse_event(payload));
     OSPREY_FUZZ_CHECK(events.size() == 1 && events.front() == payload);
 }
 
