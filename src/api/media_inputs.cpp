@@ -4,6 +4,7 @@
 
 #include "media/image_probe.hpp"
 #include "media/media_error.hpp"
+#include "media/media_gate.hpp"
 #include "media/video_decoder.hpp"
 #include "media/webp_decoder.hpp"
 
@@ -79,12 +80,6 @@ core::expected<engine::media_expansion> expand_part(const core::message_part& p,
     return engine::media_expansion{{{}, std::move(in)}};
 }
 
-media::media_kind kind_of(core::part_kind k) {
-    return k == core::part_kind::audio   ? media::media_kind::audio
-           : k == core::part_kind::video ? media::media_kind::video
-                                         : media::media_kind::image;
-}
-
 }  // namespace
 
 core::expected<std::vector<engine::media_expansion>> expand_media(
@@ -98,7 +93,7 @@ core::expected<std::vector<engine::media_expansion>> expand_media(
             auto expansion = expand_part(p, limits);
             if (!expansion) {
                 return core::unexpected(
-                    media::locate(std::move(expansion.error()), kind_of(p.kind), p.param));
+                    media::locate(std::move(expansion.error()), media::kind_of(p.kind), p.param));
             }
             out.push_back(std::move(*expansion));
         }

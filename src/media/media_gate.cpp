@@ -20,14 +20,6 @@ const std::shared_ptr<spdlog::logger>& logger() {
     return l;
 }
 
-media_kind kind_of(core::part_kind k) {
-    switch (k) {
-    case core::part_kind::audio: return media_kind::audio;
-    case core::part_kind::video: return media_kind::video;
-    default: return media_kind::image;
-    }
-}
-
 core::error with_param(core::error e, const std::string& param) {
     e.param = param;
     return e;
@@ -173,6 +165,14 @@ core::expected<void> media_gate::check_content(const core::message_part& part,
         return core::unexpected(e);
     }
     return {};
+}
+
+media_kind kind_of(core::part_kind k) {
+    switch (k) {
+    case core::part_kind::audio: return media_kind::audio;
+    case core::part_kind::video: return media_kind::video;
+    default: return media_kind::image;
+    }
 }
 
 }  // namespace osprey::media

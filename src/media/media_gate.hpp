@@ -8,8 +8,12 @@
 #include "core/error.hpp"
 #include "media/fetcher.hpp"
 #include "media/media_limits.hpp"
+#include "media/media_type.hpp"
 
 namespace osprey::media {
+
+// The media kind a part of the canonical request carries.
+media_kind kind_of(core::part_kind k);
 
 struct gate_options {
     bool remote_enabled = true;  // false: --no-remote-media
