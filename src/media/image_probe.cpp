@@ -112,8 +112,14 @@ bool png_inflates_within(std::string_view b, uint64_t limit) {
     std::array<unsigned char, 1 << 16> out;
     uint64_t total = 0;
     int rc = Z_OK;
+    // Only the chunks before IEND, which png_chunks_complete has seen whole:
+    // bytes after IEND may claim any length.
     for (uint64_t at = 8; rc == Z_OK && fits(b, at, 8); at += 12 + be32(b, at)) {
-        if (b.substr(at + 4, 4) != "IDAT") {
+        const std::string_view type = b.substr(at + 4, 4);
+        if (type == "IEND" || !fits(b, at + 8, be32(b, at))) {
+            break;
+        }
+        if (type != "IDAT") {
             continue;
         }
         z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(b.data() + at + 8));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "guarded_bytes.hpp"
 #include "media/video_decoder.hpp"
 #include "media_checks.hpp"
 
@@ -37,7 +38,10 @@ void check_decoded(std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     static const media::media_limits limits;
-    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    // Ends where an unreadable page begins: a read past the input in the
+    // uninstrumented library faults here, not silently.
+    const fuzz::guarded_bytes guarded({reinterpret_cast<const char*>(data), size});
+    const std::string_view bytes = guarded.view();
 
     const auto info = media::probe_video(bytes, limits);
     if (!info) {

@@ -6,13 +6,17 @@
 #include <cstdint>
 #include <string_view>
 
+#include "guarded_bytes.hpp"
 #include "media/webp_decoder.hpp"
 #include "media_checks.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     using namespace osprey;
     static const media::media_limits limits;
-    const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    // Ends where an unreadable page begins: a read past the input in the
+    // uninstrumented library faults here, not silently.
+    const fuzz::guarded_bytes guarded({reinterpret_cast<const char*>(data), size});
+    const std::string_view bytes = guarded.view();
 
     const auto image = media::decode_webp(bytes, limits);
     if (!image) {

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "fixture_files.hpp"
+#include "guarded_bytes.hpp"
 
 namespace osprey::media {
 namespace {
@@ -161,6 +162,32 @@ TEST(ProbeImage, RefusesImageDataThatInflatesPastItsPixels) {
     auto exact = probe_image(png_file(4, 4, std::string(4 * 13, '\0')), defaults);
     ASSERT_TRUE(exact) << exact.error().public_message;
     EXPECT_EQ(exact->width, 4u);
+}
+
+// Regression (found by the image_probe fuzzer): a chunk after IEND that
+// claimed to be image data of 2 GB was fed to zlib as it stood, while the
+// stream was still open, and zlib read past the end of the upload. The
+// upload here ends at an unreadable page, so such a read faults.
+TEST(ProbeImage, ReadsNoImageDataAfterTheEndChunk) {
+    const std::string whole = png_file(4, 4, std::string(4 * 13, '\0'));
+    const size_t idat = whole.find("IDAT");
+    const size_t iend = whole.find("IEND");
+    ASSERT_NE(idat, std::string::npos);
+    ASSERT_NE(iend, std::string::npos);
+    // The same file with the image data's first four bytes in its IDAT, so
+    // the stream is unfinished at IEND; after IEND, a 2 GB IDAT header and
+    // the rest of the stream less its checksum, which zlib would read on for.
+    const uint8_t* at = reinterpret_cast<const uint8_t*>(whole.data() + idat - 4);
+    const size_t length = size_t{at[0]} << 24 | size_t{at[1]} << 16 | size_t{at[2]} << 8 | at[3];
+    const std::string stream = whole.substr(idat + 4, length);
+    std::string file = whole.substr(0, idat - 4);
+    file += std::string("\0\0\0\x04IDAT", 8) + stream.substr(0, 4) + "CRC!";
+    file += whole.substr(iend - 4);
+    file += std::string("\x7f\xff\xff\xffIDAT", 8) + stream.substr(4, stream.size() - 8);
+    const fuzz::guarded_bytes guarded(file);
+    EXPECT_EQ(refusal(guarded.view()),
+              "The image could not be decoded: the PNG's compressed data does not hold exactly "
+              "its pixels.");
 }
 
 // Adam7 stores seven passes, each row with its own filter byte: for 5x3 RGB,
