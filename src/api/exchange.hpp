@@ -14,6 +14,14 @@ namespace osprey::api {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// One Server-Sent Event. `data` is a single line (the formatters write
+// compact JSON); `name`, when set, becomes the event's `event:` field, which
+// Anthropic's streams carry and OpenAI's do not.
+struct stream_event {
+    std::string name;
+    std::string data;
+};
+
 struct request {
     std::string method;
     std::string path;  // without the query string
@@ -32,9 +40,9 @@ public:
     virtual void send(int status, std::string body, header_list headers = {}) = 0;
 
     // Starts a 200 `text/event-stream` response; then `send_event` writes one
-    // SSE event per call ("data: <payload>\n\n") and `end_stream` closes it.
+    // SSE event per call and `end_stream` closes it.
     virtual void start_stream() = 0;
-    virtual void send_event(std::string payload) = 0;
+    virtual void send_event(stream_event e) = 0;
     virtual void end_stream() = 0;
 
     // Adds a figure to the request's summary log line (tokens in and out).

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/exchange.hpp"
 #include "core/error.hpp"
 #include "core/events.hpp"
 
@@ -13,6 +14,7 @@ struct choice_result {
     std::string text;
     std::vector<core::token_logprob> logprobs;
     core::finish_reason reason = core::finish_reason::stop;
+    std::string stop_sequence;
 };
 
 struct completion_result {
@@ -30,14 +32,15 @@ public:
 
     virtual std::string response(const completion_result& result) const = 0;
 
-    // Events sent once the stream starts, before any text.
-    virtual std::vector<std::string> stream_start(int32_t n) const = 0;
-    virtual std::string stream_delta(const core::text_delta& delta) = 0;
-    virtual std::string stream_finish(const core::choice_finished& finished) const = 0;
+    // Events sent once the stream starts, before any text, for `n` choices
+    // of a prompt of `prompt_tokens` tokens.
+    virtual std::vector<stream_event> stream_start(int32_t n, int32_t prompt_tokens) = 0;
+    virtual std::vector<stream_event> stream_delta(const core::text_delta& delta) = 0;
+    virtual std::vector<stream_event> stream_finish(const core::choice_finished& finished) = 0;
     // Events after the last choice has finished (usage, the end marker).
-    virtual std::vector<std::string> stream_end(const completion_result& result) const = 0;
-    // An error after the stream has started, as one event's payload.
-    virtual std::string stream_error(const core::error& e) const = 0;
+    virtual std::vector<stream_event> stream_end(const completion_result& result) = 0;
+    // An error after the stream has started: the events that end the stream.
+    virtual std::vector<stream_event> stream_error(const core::error& e) const = 0;
 };
 
 }  // namespace osprey::api

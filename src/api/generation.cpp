@@ -42,14 +42,18 @@ public:
         });
     }
 
-    void begin_stream() {
+    void begin_stream(int32_t prompt_tokens) {
         ex_->start_stream();
-        for (auto& payload : format_->stream_start(n_)) {
-            ex_->send_event(std::move(payload));
-        }
+        send(format_->stream_start(n_, prompt_tokens));
     }
 
 private:
+    void send(std::vector<stream_event> events) {
+        for (auto& e : events) {
+            ex_->send_event(std::move(e));
+        }
+    }
+
     void handle(core::event e) {
         if (done_) {
             return;
@@ -62,7 +66,7 @@ private:
 
     void on(core::text_delta& d) {
         if (stream_) {
-            ex_->send_event(format_->stream_delta(d));
+            send(format_->stream_delta(d));
             return;
         }
         auto& choice = result_.choices[static_cast<size_t>(d.index)];
@@ -73,11 +77,13 @@ private:
     }
 
     void on(core::choice_finished& f) {
-        result_.choices[static_cast<size_t>(f.index)].reason = f.reason;
+        auto& choice = result_.choices[static_cast<size_t>(f.index)];
+        choice.reason = f.reason;
+        choice.stop_sequence = f.stop_sequence;
         result_.prompt_tokens = f.prompt_tokens;
         result_.completion_tokens += f.completion_tokens;
         if (stream_) {
-            ex_->send_event(format_->stream_finish(f));
+            send(format_->stream_finish(f));
         }
         if (++finished_ < n_) {
             return;
@@ -89,9 +95,7 @@ private:
             ex_->send(200, format_->response(result_));
             return;
         }
-        for (auto& payload : format_->stream_end(result_)) {
-            ex_->send_event(std::move(payload));
-        }
+        send(format_->stream_end(result_));
         ex_->end_stream();
     }
 
@@ -106,8 +110,7 @@ private:
                          {{"req", request_id_},
                           {"code", core::name(f.error.code)},
                           {"detail", f.error.internal_detail}});
-        ex_->send_event(format_->stream_error(f.error));
-        ex_->send_event("[DONE]");
+        send(format_->stream_error(f.error));
         ex_->end_stream();
     }
 
@@ -142,12 +145,13 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
     job.n = c.request.n;
     job.top_logprobs = c.request.top_logprobs;
     job.sink = sink;
+    const auto prompt_tokens = static_cast<int32_t>(job.prompt.n_tokens());
     if (auto ok = c.engine->submit(std::move(job)); !ok) {
         c.respond_error(ok.error());
         return;
     }
     if (c.request.stream) {
-        sink->begin_stream();
+        sink->begin_stream(prompt_tokens);
     }
 }
 
@@ -234,6 +238,20 @@ void start_generation(generation_context context) {
                 return;
             }
             submit_prepared(*shared, std::move(*tokens));
+        });
+    });
+}
+
+void start_token_count(generation_context context, count_responder body) {
+    auto shared = std::make_shared<generation_context>(std::move(context));
+    shared->run_blocking([shared, body = std::move(body)] {
+        auto prompt = prepare(*shared);
+        shared->ex->post([shared, body, prompt = std::move(prompt)] {
+            if (!prompt) {
+                shared->respond_error(prompt.error());
+                return;
+            }
+            shared->ex->send(200, body(static_cast<int32_t>(prompt->n_tokens())));
         });
     });
 }

@@ -46,4 +46,12 @@ struct generation_context {
 // first response byte; after that, a failure is an error event inside the stream.
 void start_generation(generation_context context);
 
+// Makes the body that answers a token count.
+using count_responder = std::function<std::string(int32_t input_tokens)>;
+
+// Passes the request through the gate and prepares its prompt as
+// start_generation does, then answers with the prompt's size in tokens
+// (media included) instead of generating.
+void start_token_count(generation_context context, count_responder body);
+
 }  // namespace osprey::api

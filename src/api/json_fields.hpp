@@ -27,6 +27,12 @@ inline constexpr size_t max_text_bytes = size_t{8} << 20;
 // URLs and data: URIs: the body's own size bounds them.
 inline constexpr size_t unbounded_bytes = SIZE_MAX;
 
+// Far more than any conversation that fits a context; the bounds keep a
+// request of a hundred thousand empty messages from costing memory and time
+// before the context check can refuse it.
+inline constexpr size_t max_messages = 2048;
+inline constexpr size_t max_content_parts = 256;
+
 // Errors: invalid_json when the body is not strict JSON (see strict_json.hpp)
 // or not an object.
 core::expected<json> parse_body(const std::string& body);

@@ -115,20 +115,20 @@ public:
         return dump(body);
     }
 
-    std::vector<std::string> stream_start(int32_t n) const override {
-        std::vector<std::string> events;
+    std::vector<stream_event> stream_start(int32_t n, int32_t) override {
+        std::vector<stream_event> events;
         if (kind_ != endpoint::chat) {
             return events;
         }
         // The first chunk of each choice names the role, as OpenAI's do.
         for (int32_t i = 0; i < n; ++i) {
             events.push_back(
-                dump(chunk(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr)));
+                {{}, dump(chunk(i, {{"role", "assistant"}, {"content", ""}}, nullptr, nullptr))});
         }
         return events;
     }
 
-    std::string stream_delta(const core::text_delta& d) override {
+    std::vector<stream_event> stream_delta(const core::text_delta& d) override {
         json logprobs = nullptr;
         if (with_logprobs_) {
             logprobs = kind_ == endpoint::chat
@@ -139,32 +139,35 @@ public:
             stream_offsets_[d.index] += e.token.size();
         }
         if (kind_ == endpoint::chat) {
-            return dump(chunk(d.index, {{"content", d.text}}, logprobs, nullptr));
+            return {{{}, dump(chunk(d.index, {{"content", d.text}}, logprobs, nullptr))}};
         }
-        return dump(text_chunk(d.index, d.text, logprobs, nullptr));
+        return {{{}, dump(text_chunk(d.index, d.text, logprobs, nullptr))}};
     }
 
-    std::string stream_finish(const core::choice_finished& f) const override {
+    std::vector<stream_event> stream_finish(const core::choice_finished& f) override {
         if (kind_ == endpoint::chat) {
-            return dump(chunk(f.index, json::object(), nullptr, core::name(f.reason)));
+            return {{{}, dump(chunk(f.index, json::object(), nullptr, core::name(f.reason)))}};
         }
-        return dump(text_chunk(f.index, "", nullptr, core::name(f.reason)));
+        return {{{}, dump(text_chunk(f.index, "", nullptr, core::name(f.reason)))}};
     }
 
-    std::vector<std::string> stream_end(const completion_result& result) const override {
-        std::vector<std::string> events;
+    std::vector<stream_event> stream_end(const completion_result& result) override {
+        std::vector<stream_event> events;
         if (include_usage_) {
             json last =
                 envelope(kind_ == endpoint::chat ? "chat.completion.chunk" : "text_completion");
             last["choices"] = json::array();
             last["usage"] = usage_json(result);
-            events.push_back(dump(last));
+            events.push_back({{}, dump(last)});
         }
-        events.push_back("[DONE]");
+        events.push_back({{}, "[DONE]"});
         return events;
     }
 
-    std::string stream_error(const core::error& e) const override { return dump(error_json(e)); }
+    // The error as a chunk of its own, then the end marker, as OpenAI does.
+    std::vector<stream_event> stream_error(const core::error& e) const override {
+        return {{{}, dump(error_json(e))}, {{}, "[DONE]"}};
+    }
 
 private:
     json envelope(const char* object) const {

@@ -13,12 +13,6 @@ namespace {
 // nothing about what is generated.
 const std::set<std::string> bookkeeping_fields = {"user", "metadata", "store", "service_tier"};
 
-// Far more than any conversation that fits a context; the bound keeps a
-// request of a hundred thousand empty messages from costing memory and time
-// before the context check can refuse it.
-constexpr size_t max_messages = 2048;
-constexpr size_t max_content_parts = 256;
-
 void read_common(object_reader& r, core::chat_request& out) {
     if (auto model = r.string("model")) {
         out.model = *model;

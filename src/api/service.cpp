@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/anthropic_format.hpp"
+#include "api/anthropic_request.hpp"
 #include "api/openai_format.hpp"
 #include "api/openai_request.hpp"
 #include "core/log.hpp"
@@ -30,6 +32,12 @@ spdlog::level::level_enum level_for(int status) {
     return spdlog::level::info;
 }
 
+// Anthropic's routes, whose errors take Anthropic's shape; every other
+// path, unknown ones included, answers in OpenAI's.
+bool anthropic_path(const std::string& path) {
+    return path == "/v1/messages" || path.rfind("/v1/messages/", 0) == 0;
+}
+
 int64_t unix_time() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -50,6 +58,8 @@ service::service(service_options options) : options_(std::move(options)) {
         {"GET", "/v1/models/" + options_.model_id, bind(&service::handle_model)},
         {"POST", "/v1/chat/completions", bind(&service::handle_chat)},
         {"POST", "/v1/completions", bind(&service::handle_completions)},
+        {"POST", "/v1/messages", bind(&service::handle_messages)},
+        {"POST", "/v1/messages/count_tokens", bind(&service::handle_count_tokens)},
     };
 }
 
@@ -70,7 +80,9 @@ void service::respond_error(exchange& ex, const std::string& path, const std::st
     if (e.code == core::error_code::too_many_requests) {
         headers.emplace_back("Retry-After", "1");
     }
-    ex.send(status, openai::error_body(e), std::move(headers));
+    ex.send(status,
+            anthropic_path(path) ? anthropic::error_body(e, request_id) : openai::error_body(e),
+            std::move(headers));
 }
 
 void service::begin_drain() {
@@ -105,11 +117,42 @@ void service::handle_model(const request&, std::shared_ptr<exchange> ex) const {
 }
 
 void service::handle_chat(const request& r, std::shared_ptr<exchange> ex) const {
-    generate(r, std::move(ex), openai::parse_chat_request(r.body), true);
+    auto c = admit(r, ex, openai::parse_chat_request(r.body));
+    if (!c) {
+        return;
+    }
+    c->format = openai::make_formatter(openai::endpoint::chat, options_.model_id,
+                                       c->request.stream && c->request.include_usage,
+                                       c->request.top_logprobs >= 0);
+    start_generation(std::move(*c));
 }
 
 void service::handle_completions(const request& r, std::shared_ptr<exchange> ex) const {
-    generate(r, std::move(ex), openai::parse_completion_request(r.body), false);
+    auto c = admit(r, ex, openai::parse_completion_request(r.body));
+    if (!c) {
+        return;
+    }
+    c->format = openai::make_formatter(openai::endpoint::completions, options_.model_id,
+                                       c->request.stream && c->request.include_usage,
+                                       c->request.top_logprobs >= 0);
+    start_generation(std::move(*c));
+}
+
+void service::handle_messages(const request& r, std::shared_ptr<exchange> ex) const {
+    auto c = admit(r, ex, anthropic::parse_messages_request(r.body));
+    if (!c) {
+        return;
+    }
+    c->format = anthropic::make_formatter(options_.model_id);
+    start_generation(std::move(*c));
+}
+
+void service::handle_count_tokens(const request& r, std::shared_ptr<exchange> ex) const {
+    auto c = admit(r, ex, anthropic::parse_count_tokens_request(r.body));
+    if (!c) {
+        return;
+    }
+    start_token_count(std::move(*c), anthropic::count_tokens_body);
 }
 
 bool service::serves(const std::string& model) const {
@@ -124,11 +167,11 @@ bool service::serves(const std::string& model) const {
     return false;
 }
 
-void service::generate(const request& r, std::shared_ptr<exchange> ex,
-                       core::expected<core::chat_request> parsed, bool chat) const {
+std::optional<generation_context> service::admit(const request& r, std::shared_ptr<exchange> ex,
+                                                 core::expected<core::chat_request> parsed) const {
     if (!parsed) {
         respond_error(*ex, r.path, r.request_id, parsed.error());
-        return;
+        return std::nullopt;
     }
     if (!serves(parsed->model)) {
         respond_error(*ex, r.path, r.request_id,
@@ -137,39 +180,35 @@ void service::generate(const request& r, std::shared_ptr<exchange> ex,
                                            "' does not exist. This server serves '" +
                                            options_.model_id + "'.",
                                        "model"));
-        return;
+        return std::nullopt;
     }
     if (draining_) {
         respond_error(*ex, r.path, r.request_id,
                       core::make_error(core::error_code::unavailable,
                                        "The server is shutting down. Retry on another."));
-        return;
+        return std::nullopt;
     }
     engine::engine* engine = engine_.load();
     if (engine == nullptr) {
         respond_error(*ex, r.path, r.request_id,
                       core::make_error(core::error_code::unavailable,
                                        "The model is still loading. Retry shortly."));
-        return;
+        return std::nullopt;
     }
 
-    const bool include_usage = parsed->stream && parsed->include_usage;
-    const bool with_logprobs = parsed->top_logprobs >= 0;
     generation_context c;
     ++*in_flight_;
     c.in_flight = std::shared_ptr<void>(nullptr, [count = in_flight_](void*) { --*count; });
     c.ex = ex;
     c.engine = engine;
     c.gate = options_.gate;
-    c.format = openai::make_formatter(chat ? openai::endpoint::chat : openai::endpoint::completions,
-                                      options_.model_id, include_usage, with_logprobs);
     c.request = std::move(*parsed);
     c.request_id = r.request_id;
     c.run_blocking = options_.run_blocking;
     c.respond_error = [this, ex, path = r.path, id = r.request_id](const core::error& e) {
         respond_error(*ex, path, id, e);
     };
-    start_generation(std::move(c));
+    return c;
 }
 
 }  // namespace osprey::api

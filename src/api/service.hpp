@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,9 +72,14 @@ private:
     nlohmann::ordered_json model_object() const;
     void handle_chat(const request& r, std::shared_ptr<exchange> ex) const;
     void handle_completions(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_messages(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_count_tokens(const request& r, std::shared_ptr<exchange> ex) const;
     bool serves(const std::string& model) const;
-    void generate(const request& r, std::shared_ptr<exchange> ex,
-                  core::expected<core::chat_request> parsed, bool chat) const;
+    // The checks every generating route makes before any work: a request
+    // that parsed, for a model served here, while an engine is ready. On
+    // failure it has answered, and returns nothing.
+    std::optional<generation_context> admit(const request& r, std::shared_ptr<exchange> ex,
+                                            core::expected<core::chat_request> parsed) const;
 
     service_options options_;
     std::atomic<engine::engine*> engine_{nullptr};

@@ -52,6 +52,10 @@ struct chat_request {
     // template, or a raw prompt (the legacy Completions API).
     std::vector<message> messages;
     std::optional<std::string> prompt;
+    // The last message is an assistant turn that the answer continues
+    // (Anthropic's prefill); it holds text only, and the answer does not
+    // repeat it.
+    bool prefill = false;
 
     sampling_params sampling;
     std::optional<int32_t> max_tokens;  // absent: until the context is full

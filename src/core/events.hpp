@@ -39,6 +39,7 @@ const char* name(finish_reason r);
 struct choice_finished {
     int32_t index = 0;
     core::finish_reason reason = finish_reason::stop;
+    std::string stop_sequence;  // the client's stop sequence that ended it, if one did
     int32_t prompt_tokens = 0;
     int32_t completion_tokens = 0;
 };

@@ -335,8 +335,9 @@ void engine::finish(slot& s, core::finish_reason reason) {
         job.sink->on_event(
             core::text_delta{s.task->index, std::move(rest.text), std::move(rest.logprobs)});
     }
-    job.sink->on_event(core::choice_finished{
-        s.task->index, reason, static_cast<int32_t>(job.prompt.n_tokens()), s.n_generated});
+    job.sink->on_event(core::choice_finished{s.task->index, reason, s.stream->matched(),
+                                             static_cast<int32_t>(job.prompt.n_tokens()),
+                                             s.n_generated});
     release(s);
 }
 

@@ -39,13 +39,14 @@ std::string join_text(const core::message& m, const std::string& nonce, size_t& 
     return out;
 }
 
-// Renders the messages with `contents` in place of each message's text.
+// Renders the first `contents.size()` messages, with `contents` in place of
+// each one's text, and the generation prompt after them.
 core::expected<std::string> render_chat(const model& m, const core::chat_request& r,
                                         const std::vector<std::string>& contents) {
     common_chat_templates_inputs inputs;
     inputs.add_generation_prompt = true;
     inputs.use_jinja = true;
-    for (size_t i = 0; i < r.messages.size(); ++i) {
+    for (size_t i = 0; i < contents.size(); ++i) {
         common_chat_msg msg;
         msg.role = template_role(r.messages[i].role);
         msg.content = contents[i];
@@ -299,7 +300,18 @@ core::expected<prompt> tokenize_request(const model& m, const core::chat_request
     for (const auto& message : r.messages) {
         contents.push_back(join_text(message, nonce, n_media));
     }
+    // A prefill is not rendered as a turn of its own, which the template
+    // would close: it follows the generation prompt as the answer's start.
+    std::optional<std::string> prefill;
+    if (r.prefill && !contents.empty()) {
+        prefill = std::move(contents.back());
+        contents.pop_back();
+    }
     if (auto layout = lay_out_chat(m, r, contents)) {
+        if (prefill) {
+            layout->content.push_back(std::move(*prefill));
+            layout->template_text.emplace_back();
+        }
         if (auto ok = check_bytes(m, r, layout_bytes(*layout)); !ok) {
             return core::unexpected(ok.error());
         }
@@ -313,6 +325,9 @@ core::expected<prompt> tokenize_request(const model& m, const core::chat_request
     auto rendered = render_chat(m, r, contents);
     if (!rendered) {
         return core::unexpected(rendered.error());
+    }
+    if (prefill) {
+        *rendered += *prefill;
     }
     if (auto ok = check_bytes(m, r, rendered->size()); !ok) {
         return core::unexpected(ok.error());

@@ -25,12 +25,17 @@ text_stream::output text_stream::push(std::string_view piece,
     // a stop sequence could begin in it; so searching from just before the
     // new bytes finds every stop sequence exactly once.
     std::size_t earliest = std::string::npos;
+    const std::string* first = nullptr;
     for (const auto& s : stop_) {
         const std::size_t from = start >= s.size() ? start - s.size() + 1 : 0;
-        earliest = std::min(earliest, pending_.find(s, from));
+        if (const std::size_t at = pending_.find(s, from); at < earliest) {
+            earliest = at;
+            first = &s;
+        }
     }
-    if (earliest != std::string::npos) {
+    if (first != nullptr) {
         stopped_ = true;
+        matched_ = *first;
         // Tokens whose bytes end before the stop sequence keep their logprobs.
         auto out = take(earliest);
         pending_.clear();

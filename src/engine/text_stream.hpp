@@ -35,6 +35,9 @@ public:
     output flush();
 
     bool stopped() const { return stopped_; }
+    // The stop sequence that was found: the earliest in the text, and of
+    // those starting at the same byte, the first one the client listed.
+    const std::string& matched() const { return matched_; }
 
 private:
     std::size_t held_for_stop() const;
@@ -45,6 +48,7 @@ private:
     // Each held token's logprob, with the offset in `pending_` where its bytes end.
     std::vector<std::pair<std::size_t, core::token_logprob>> pending_logprobs_;
     bool stopped_ = false;
+    std::string matched_;
 };
 
 }  // namespace osprey::engine

@@ -29,9 +29,9 @@ void connection_exchange::start_stream() {
     post([self = shared_from_this()] { self->owner_->start_stream(*self); });
 }
 
-void connection_exchange::send_event(std::string payload) {
-    post([self = shared_from_this(), payload = std::move(payload)]() mutable {
-        self->owner_->send_event(*self, std::move(payload));
+void connection_exchange::send_event(api::stream_event e) {
+    post([self = shared_from_this(), e = std::move(e)]() mutable {
+        self->owner_->send_event(*self, std::move(e));
     });
 }
 

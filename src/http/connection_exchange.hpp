@@ -25,7 +25,7 @@ public:
 
     void send(int status, std::string body, api::header_list headers) override;
     void start_stream() override;
-    void send_event(std::string payload) override;
+    void send_event(api::stream_event e) override;
     void end_stream() override;
     void annotate(std::string key, int64_t value) override;
     void post(std::function<void()> work) override;

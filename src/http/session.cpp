@@ -77,6 +77,13 @@ std::string strip_query(beast::string_view target) {
     return std::string(target.substr(0, question));
 }
 
+// Under both names the SDKs read it: OpenAI's x-request-id, Anthropic's request-id.
+template <class Response>
+void set_request_id(Response& res, const std::string& id) {
+    res.set("x-request-id", id);
+    res.set("request-id", id);
+}
+
 }  // namespace
 
 session::session(tcp::socket socket, const server_options& options, const api::service& service)
@@ -230,7 +237,7 @@ void session::send_response(connection_exchange& ex, int status, std::string bod
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), version_};
     res.set(bhttp::field::server, "osprey");
     res.set(bhttp::field::content_type, "application/json");
-    res.set("x-request-id", ex.request_id());
+    set_request_id(res, ex.request_id());
     for (const auto& [name, value] : ex.cors_headers) {
         res.set(name, value);
     }
@@ -255,7 +262,7 @@ void session::start_stream(connection_exchange& ex) {
     res.set(bhttp::field::server, "osprey");
     res.set(bhttp::field::content_type, "text/event-stream");
     res.set(bhttp::field::cache_control, "no-cache");
-    res.set("x-request-id", ex.request_id());
+    set_request_id(res, ex.request_id());
     // Tells reverse proxies not to hold events back.
     res.set("x-accel-buffering", "no");
     for (const auto& [name, value] : ex.cors_headers) {
@@ -274,19 +281,20 @@ void session::start_stream(connection_exchange& ex) {
     queue({out_item::kind::raw, out.str()});
 }
 
-void session::send_event(connection_exchange& ex, std::string payload) {
+void session::send_event(connection_exchange& ex, api::stream_event e) {
     if (!is_current(ex) || !ex.streaming) {
         return;
     }
     // Only a stream can grow without end; a whole response is written as
     // one piece, however large.
-    if (backlog_bytes_ + payload.size() > max_backlog_bytes) {
+    if (backlog_bytes_ + e.data.size() > max_backlog_bytes) {
         core::log::warn(*logger(), "http.slow_reader",
                         {{"req", ex.request_id()}, {"backlog_bytes", backlog_bytes_}});
         lose_client();
         return;
     }
-    queue({version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, sse_event(payload)});
+    queue(
+        {version_ >= 11 ? out_item::kind::chunk : out_item::kind::raw, sse_event(e.data, e.name)});
 }
 
 void session::end_stream(connection_exchange& ex) {

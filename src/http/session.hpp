@@ -62,7 +62,7 @@ private:
     void send_response(connection_exchange& ex, int status, std::string body,
                        const api::header_list& headers);
     void start_stream(connection_exchange& ex);
-    void send_event(connection_exchange& ex, std::string payload);
+    void send_event(connection_exchange& ex, api::stream_event e);
     void end_stream(connection_exchange& ex);
     bool is_current(const connection_exchange& ex) const;
 

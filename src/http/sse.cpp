@@ -2,9 +2,14 @@
 
 namespace osprey::http {
 
-std::string sse_event(std::string_view payload) {
+std::string sse_event(std::string_view payload, std::string_view name) {
     std::string event;
-    event.reserve(payload.size() + 8);
+    event.reserve(payload.size() + name.size() + 16);
+    if (!name.empty()) {
+        event += "event: ";
+        event += name;
+        event += '\n';
+    }
     event += "data: ";
     event += payload;
     event += "\n\n";

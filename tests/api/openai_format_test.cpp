@@ -8,9 +8,16 @@ namespace {
 
 using json = nlohmann::json;
 
+// The data of the one event a call returned.
+json only(const std::vector<stream_event>& events) {
+    EXPECT_EQ(events.size(), 1u);
+    EXPECT_TRUE(events.empty() || events[0].name.empty()) << "OpenAI names no events";
+    return events.empty() ? json() : json::parse(events[0].data);
+}
+
 completion_result one_choice(const std::string& text) {
     completion_result r;
-    r.choices.push_back({text, {}, core::finish_reason::length});
+    r.choices.push_back({text, {}, core::finish_reason::length, {}});
     r.prompt_tokens = 5;
     r.completion_tokens = 3;
     return r;
@@ -48,29 +55,35 @@ TEST(OpenAiFormat, ChatResponse) {
 
 TEST(OpenAiFormat, ChatChunksShareIdAndEndWithDone) {
     auto f = make_formatter(endpoint::chat, "m", true, false);
-    auto start = f->stream_start(1);
-    ASSERT_EQ(start.size(), 1u);
-    auto first = json::parse(start[0]);
+    auto first = only(f->stream_start(1, 5));
     EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
-    auto delta = json::parse(f->stream_delta({0, "Hi", {}}));
+    auto delta = only(f->stream_delta({0, "Hi", {}}));
     EXPECT_EQ(delta["object"], "chat.completion.chunk");
     EXPECT_EQ(delta["id"], first["id"]);
     EXPECT_EQ(delta["choices"][0]["delta"]["content"], "Hi");
     EXPECT_TRUE(delta["usage"].is_null());
-    auto fin = json::parse(f->stream_finish({0, core::finish_reason::stop, 5, 3}));
+    auto fin = only(f->stream_finish({0, core::finish_reason::stop, {}, 5, 3}));
     EXPECT_EQ(fin["choices"][0]["finish_reason"], "stop");
     auto end = f->stream_end(one_choice("Hi"));
     ASSERT_EQ(end.size(), 2u);
-    auto usage = json::parse(end[0]);
+    auto usage = json::parse(end[0].data);
     EXPECT_TRUE(usage["choices"].empty());
     EXPECT_EQ(usage["usage"]["prompt_tokens"], 5);
-    EXPECT_EQ(end[1], "[DONE]");
+    EXPECT_EQ(end[1].data, "[DONE]");
+}
+
+TEST(OpenAiFormat, AnErrorMidStreamIsAChunkThenDone) {
+    auto f = make_formatter(endpoint::chat, "m", false, false);
+    auto events = f->stream_error(core::make_error(core::error_code::internal, "decode failed"));
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(json::parse(events[0].data)["error"]["message"], "decode failed");
+    EXPECT_EQ(events[1].data, "[DONE]");
 }
 
 TEST(OpenAiFormat, ChatLogprobsCarryBytes) {
     auto f = make_formatter(endpoint::chat, "m", false, true);
     core::token_logprob lp{"\xe2\x82", -0.25f, {{"\xe2\x82", -0.25f}, {"a", -2.0f}}};
-    auto delta = json::parse(f->stream_delta({0, "", {lp}}));
+    auto delta = only(f->stream_delta({0, "", {lp}}));
     auto entry = delta["choices"][0]["logprobs"]["content"][0];
     EXPECT_EQ(entry["bytes"], json::array({0xe2, 0x82}));
     EXPECT_FLOAT_EQ(entry["logprob"].get<float>(), -0.25f);
@@ -86,10 +99,10 @@ TEST(OpenAiFormat, CompletionShapes) {
     EXPECT_EQ(body["choices"][0]["text"], "ab");
     EXPECT_EQ(body["choices"][0]["logprobs"]["tokens"], json::array({"a", "b"}));
     EXPECT_EQ(body["choices"][0]["logprobs"]["text_offset"], json::array({0, 1}));
-    EXPECT_TRUE(f->stream_start(1).empty());
-    auto chunk = json::parse(f->stream_delta({0, "a", {{"a", -1.0f, {}}}}));
+    EXPECT_TRUE(f->stream_start(1, 5).empty());
+    auto chunk = only(f->stream_delta({0, "a", {{"a", -1.0f, {}}}}));
     EXPECT_EQ(chunk["choices"][0]["text"], "a");
-    auto next = json::parse(f->stream_delta({0, "b", {{"b", -1.0f, {}}}}));
+    auto next = only(f->stream_delta({0, "b", {{"b", -1.0f, {}}}}));
     EXPECT_EQ(next["choices"][0]["logprobs"]["text_offset"], json::array({1}));
 }
 

@@ -1,5 +1,5 @@
 // A table of hostile requests against every route: each is refused with its own 4xx in
-// OpenAI's error shape, /health keeps answering, and the server's memory after the whole
+// the route's own error shape (OpenAI's, or Anthropic's on /v1/messages), /health keeps answering, and the server's memory after the whole
 // table is within a bound of what it was before. Raw sockets carry what fetch would not send.
 
 import assert from 'node:assert/strict';
@@ -12,7 +12,8 @@ import { serverBinary, startServer, testModels } from './lib/server.mjs';
 const enabled = serverBinary() && testModels().length > 0;
 const suite = enabled ? describe : (title, fn) => describe(title, { skip: 'no server' }, fn);
 
-const GENERATING = ['/v1/chat/completions', '/v1/completions'];
+const GENERATING = ['/v1/chat/completions', '/v1/completions', '/v1/messages'];
+const isAnthropic = (route) => route.startsWith('/v1/messages');
 // What the suite may leave behind (allocator caches, the engine's buffers grown to the
 // largest prompt seen), and what a repeat of its largest requests may add to that: a leak
 // would grow with every repeat.
@@ -60,9 +61,21 @@ function body(route, model, patch = {}) {
     return { ...base, ...patch };
 }
 
-function assertErrorShape(status, text, expected) {
+function assertErrorShape(status, text, expected, route = '') {
     assert.equal(status, expected.status, `status; body: ${text.slice(0, 300)}`);
     const parsed = JSON.parse(text);
+    if (isAnthropic(route)) {
+        // {type: "error", error: {type, message}, request_id}: no code or param fields, so
+        // the message names the field.
+        assert.equal(parsed.type, 'error', text.slice(0, 300));
+        assert.equal(typeof parsed.error?.type, 'string');
+        assert.ok(parsed.error.message.length > 0);
+        assert.match(parsed.request_id, /^req_/);
+        if (expected.param) {
+            assert.ok(parsed.error.message.includes(`'${expected.param}'`), parsed.error.message);
+        }
+        return;
+    }
     assert.equal(typeof parsed.error?.message, 'string');
     assert.equal(typeof parsed.error?.type, 'string');
     assert.ok(parsed.error.message.length > 0);
@@ -80,6 +93,7 @@ function bodyCases(route, model) {
     const many = Array.from({ length: 100000 }, () => ({ role: 'user', content: 'x' }));
     const parts = Array.from({ length: 300 }, () => ({ type: 'text', text: 'x' }));
     const chat = route === '/v1/chat/completions';
+    const anthropic = isAnthropic(route);
     const cases = [
         ['not JSON', '{"model":', { status: 400, code: 'invalid_json' }],
         ['an array', '[]', { status: 400, code: 'invalid_json' }],
@@ -93,25 +107,61 @@ function bodyCases(route, model) {
         ['a NUL in a key', `{"model":"${model}","us\\u0000er":"x"}`, { status: 400, code: 'invalid_json' }],
         ['a 5000-byte model name', body(route, 'm'.repeat(5000)), { status: 400, param: 'model' }],
         ['temperature 5', body(route, model, { temperature: 5 }), { status: 400, param: 'temperature' }],
+        ['temperature 1.5', body(route, model, { temperature: 1.5 }),
+            anthropic ? { status: 400, param: 'temperature' } : { status: 200 }],
         ['top_p 2', body(route, model, { top_p: 2 }), { status: 400, param: 'top_p' }],
         ['max_tokens 0', body(route, model, { max_tokens: 0 }), { status: 400, param: 'max_tokens' }],
         ['max_tokens past the context', body(route, model, { max_tokens: 1e9 }), { status: 400 }],
         ['max_tokens 1e30', body(route, model, { max_tokens: 1e30 }), { status: 400, param: 'max_tokens' }],
-        ['n 100', body(route, model, { n: 100 }), { status: 400, param: 'n' }],
-        ['presence_penalty 3', body(route, model, { presence_penalty: 3 }),
-            { status: 400, param: 'presence_penalty' }],
-        ['frequency_penalty -3', body(route, model, { frequency_penalty: -3 }),
-            { status: 400, param: 'frequency_penalty' }],
-        ['a 1e30 seed', body(route, model, { seed: 1e30 }), { status: 400, param: 'seed' }],
-        ['5 stop sequences', body(route, model, { stop: ['a', 'b', 'c', 'd', 'e'] }),
-            { status: 400, param: 'stop' }],
-        ['a 5000-byte stop sequence', body(route, model, { stop: 's'.repeat(5000) }),
-            { status: 400, param: 'stop' }],
         ['a string temperature', body(route, model, { temperature: 'hot' }),
             { status: 400, param: 'temperature' }],
         ['an unknown field', body(route, model, { frobnicate: 1 }), { status: 400, param: 'frobnicate' }],
         ['an unknown model', body(route, 'nope'), { status: 404, code: 'model_not_found' }],
-    ];
+    ].filter(([, , expected]) => expected.status !== 200);
+    if (!anthropic) {
+        cases.push(
+            ['n 100', body(route, model, { n: 100 }), { status: 400, param: 'n' }],
+            ['presence_penalty 3', body(route, model, { presence_penalty: 3 }),
+                { status: 400, param: 'presence_penalty' }],
+            ['frequency_penalty -3', body(route, model, { frequency_penalty: -3 }),
+                { status: 400, param: 'frequency_penalty' }],
+            ['a 1e30 seed', body(route, model, { seed: 1e30 }), { status: 400, param: 'seed' }],
+            ['5 stop sequences', body(route, model, { stop: ['a', 'b', 'c', 'd', 'e'] }),
+                { status: 400, param: 'stop' }],
+            ['a 5000-byte stop sequence', body(route, model, { stop: 's'.repeat(5000) }),
+                { status: 400, param: 'stop' }],
+        );
+    }
+    if (anthropic) {
+        const blocks = Array.from({ length: 300 }, () => ({ type: 'text', text: 'x' }));
+        cases.push(
+            ['no max_tokens', { model, messages: [{ role: 'user', content: 'Hi' }] },
+                { status: 400, param: 'max_tokens' }],
+            ['17 stop sequences', body(route, model, { stop_sequences: Array(17).fill('s') }),
+                { status: 400, param: 'stop_sequences' }],
+            ['a 5000-byte stop sequence', body(route, model, { stop_sequences: ['s'.repeat(5000)] }),
+                { status: 400, param: 'stop_sequences' }],
+            ['100000 messages', body(route, model, { messages: many }), { status: 400, param: 'messages' }],
+            ['300 content blocks', body(route, model, { messages: [{ role: 'user', content: blocks }] }),
+                { status: 400, param: 'messages[0].content' }],
+            ['a 9 MiB message', body(route, model, { messages: [{ role: 'user', content: 'a'.repeat(9 << 20) }] }),
+                { status: 400, param: 'messages[0].content' }],
+            ['a 9 MiB system prompt', body(route, model, { system: 'a'.repeat(9 << 20) }),
+                { status: 400, param: 'system' }],
+            ['a prompt far past the context',
+                body(route, model, { messages: [{ role: 'user', content: 'once upon a time '.repeat(20000) }] }),
+                { status: 400 }],
+            ['a system role in messages', body(route, model, { messages: [{ role: 'system', content: 'x' }] }),
+                { status: 400, param: 'messages[0].role' }],
+            ['tools', body(route, model, { tools: [{ name: 'f', input_schema: { type: 'object' } }] }),
+                { status: 400, param: 'tools' }],
+            ['thinking enabled', body(route, model, { thinking: { type: 'enabled', budget_tokens: 1024 } }),
+                { status: 400, param: 'thinking' }],
+            ['an image from a file id', body(route, model, { messages: [{ role: 'user', content: [
+                { type: 'image', source: { type: 'file', file_id: 'f' } }] }] }),
+                { status: 400, param: 'messages[0].content[0].source.type' }],
+        );
+    }
     if (chat) {
         cases.push(
             ['100000 messages', { model, messages: many }, { status: 400, param: 'messages' }],
@@ -128,7 +178,7 @@ function bodyCases(route, model) {
             ['a bad role', { model, messages: [{ role: 'god', content: 'x' }] },
                 { status: 400, param: 'messages[0].role' }],
         );
-    } else {
+    } else if (!anthropic) {
         cases.push(
             ['a 9 MiB prompt', { model, prompt: 'a'.repeat(9 << 20) }, { status: 400, param: 'prompt' }],
             ['a prompt array of two', { model, prompt: ['a', 'b'] }, { status: 400, param: 'prompt' }],
@@ -166,7 +216,7 @@ suite('hostile requests', () => {
                 const res = await fetch(`${server.origin}${route}`, {
                     method: 'POST', headers: { 'content-type': 'application/json' }, body: data,
                 });
-                assertErrorShape(res.status, await res.text(), expected);
+                assertErrorShape(res.status, await res.text(), expected, route);
                 assert.ok(res.headers.get('x-request-id'));
                 cases += 1;
             });
@@ -177,14 +227,14 @@ suite('hostile requests', () => {
                     method: 'POST', headers: { 'content-type': type },
                     body: JSON.stringify(body(route, model.id)),
                 });
-                assertErrorShape(res.status, await res.text(), { status: 415 });
+                assertErrorShape(res.status, await res.text(), { status: 415 }, route);
                 cases += 1;
             });
         }
         for (const method of ['GET', 'DELETE', 'PUT']) {
             it(`${route}: ${method} -> 405`, async () => {
                 const res = await fetch(`${server.origin}${route}`, { method });
-                assertErrorShape(res.status, await res.text(), { status: 405 });
+                assertErrorShape(res.status, await res.text(), { status: 405 }, route);
                 assert.equal(res.headers.get('allow'), 'POST');
                 cases += 1;
             });
@@ -193,12 +243,13 @@ suite('hostile requests', () => {
 
     it('/v1/models and /v1/models/{id}: wrong methods and unknown ids', async () => {
         for (const [method, path, status] of [['POST', '/v1/models', 405], ['DELETE', '/v1/models', 405],
-            ['GET', '/v1/models/nope', 404], ['GET', '/v2/anything', 404], ['GET', '/', 404]]) {
+            ['GET', '/v1/models/nope', 404], ['GET', '/v2/anything', 404], ['GET', '/', 404],
+            ['GET', '/v1/messages/count_tokens', 405], ['POST', '/v1/messages/batches', 404]]) {
             const res = await fetch(`${server.origin}${path}`, {
                 method, headers: { 'content-type': 'application/json' },
                 body: method === 'POST' ? '{}' : undefined,
             });
-            assertErrorShape(res.status, await res.text(), { status });
+            assertErrorShape(res.status, await res.text(), { status }, path);
             cases += 1;
         }
     });

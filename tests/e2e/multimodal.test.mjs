@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
+import Anthropic from '@anthropic-ai/sdk';
 import { BadRequestError } from 'openai';
 
 import { assertServing, expectApiError, readStream } from './lib/api.mjs';
@@ -108,6 +109,39 @@ suite('multimodal: vision projector', () => {
         const r = await vision.client.chat.completions.create(ask([{ type: 'image_url', image_url: { url } }]));
         assert.equal(r.usage.prompt_tokens - textOnly, perImage);
         assert.equal(media.hits.get('image.jpg'), before_hits + 1);
+    });
+
+    it('takes image blocks from the Anthropic SDK, by base64 and by URL', async () => {
+        const anthropic = new Anthropic({
+            baseURL: vision.server.origin, apiKey: 'unused', maxRetries: 0, timeout: 30_000,
+        });
+        const url = `http://127.0.0.1:${MEDIA_PORT}/image.png`;
+        const data = fixture('image.webp').toString('base64');
+        const params = (blocks) => ({
+            model: 'test-gemma3',
+            max_tokens: 3,
+            messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this.' }, ...blocks] }],
+        });
+        const text = await anthropic.messages.create(params([]));
+        const both = await anthropic.messages.create(params([
+            { type: 'image', source: { type: 'base64', media_type: 'image/webp', data } },
+            { type: 'image', source: { type: 'url', url } },
+        ]));
+        assert.equal(both.usage.input_tokens - text.usage.input_tokens, 2 * perImage);
+        const { max_tokens, ...conversation } = params([
+            { type: 'image', source: { type: 'url', url } }]);
+        assert.equal(max_tokens, 3);
+        const counted = await anthropic.messages.countTokens(conversation);
+        assert.equal(counted.input_tokens - text.usage.input_tokens, perImage);
+        // A file that does not decode is refused in Anthropic's shape, naming the block.
+        const truncated = fixture('truncated.png').toString('base64');
+        const err = await anthropic.messages.create(params([
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: truncated } },
+        ])).then(() => assert.fail('a truncated PNG was accepted'), (e) => e);
+        assert.equal(err.status, 400);
+        assert.equal(err.error.type, 'error');
+        assert.equal(err.error.error.type, 'invalid_request_error');
+        assert.match(err.error.error.message, /messages\[0\]\.content\[1\]/);
     });
 
     it('samples a video by URL into timestamped frames', async () => {

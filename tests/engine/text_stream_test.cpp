@@ -56,6 +56,21 @@ TEST(TextStream, EarliestOfSeveralStopsWins) {
     EXPECT_EQ(feed(s, {"xxbb a"}), "xx");
 }
 
+// Anthropic's stop_sequence names the one that ended the text.
+TEST(TextStream, NamesTheStopSequenceItFound) {
+    text_stream none({"STOP"});
+    feed(none, {"no stop here"});
+    EXPECT_EQ(none.matched(), "");
+
+    text_stream tie({"zzz", "</answer>", "</a"});
+    EXPECT_EQ(feed(tie, {"x </answer> y"}), "x ");
+    EXPECT_EQ(tie.matched(), "</answer>");  // starts where "</a" does, and is listed first
+
+    text_stream later({"B", "A"});
+    EXPECT_EQ(feed(later, {"xAyB"}), "x");
+    EXPECT_EQ(later.matched(), "A");
+}
+
 TEST(TextStream, NeverSplitsAUtf8Character) {
     text_stream s({});
     // U+1F426 arrives one byte per token, as byte-fallback vocabularies do.

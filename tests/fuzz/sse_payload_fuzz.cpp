@@ -1,9 +1,10 @@
 // The bytes of an SSE stream, from the engine's events to the wire. The
-// OpenAI formatter turns fuzzed deltas (any bytes as text and as tokens,
-// odd logprobs, any index), finishes, errors and usage into event payloads;
-// each payload is then framed as src/http/session.cpp frames it and read
-// back as a client's SSE parser would. A payload with a line break, or one
-// that is not UTF-8 and JSON, would end an event early or forge one.
+// OpenAI and Anthropic formatters turn fuzzed deltas (any bytes as text and
+// as tokens, odd logprobs, any index), finishes (any stop sequence),
+// errors and usage into events; each event is then framed as
+// src/http/session.cpp frames it and read back as a client's SSE parser
+// would. Data with a line break, or data that is not UTF-8 and JSON, would
+// end an event early or forge one; so would a name that is not a plain word.
 // The framing is the HTTP layer's own `http::sse_event`.
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/anthropic_format.hpp"
 #include "api/openai_format.hpp"
 #include "core/utf8.hpp"
 #include "fuzz_check.hpp"
@@ -25,12 +27,17 @@ namespace {
 using namespace osprey;
 using fuzz::fuzz_input;
 
-// The data of each event in `stream`, read as the SSE specification reads it:
-// lines end at CRLF, LF or CR; "data:" drops one leading space; a blank line
-// ends the event.
-std::vector<std::string> read_events(std::string_view stream) {
-    std::vector<std::string> events;
+struct read_event {
+    std::string name;
     std::string data;
+};
+
+// Each event in `stream`, read as the SSE specification reads it: lines end
+// at CRLF, LF or CR; a field's value drops one leading space; a blank line
+// ends the event.
+std::vector<read_event> read_events(std::string_view stream) {
+    std::vector<read_event> events;
+    read_event current;
     bool has_data = false;
     while (!stream.empty()) {
         const std::size_t end = std::min(stream.find_first_of("\r\n"), stream.size());
@@ -41,33 +48,47 @@ std::vector<std::string> read_events(std::string_view stream) {
         }
         stream.remove_prefix(std::min(next, stream.size()));
 
-        if (line.empty()) {
-            if (has_data) {
-                events.push_back(data);
-            }
-            data.clear();
-            has_data = false;
-        } else if (line.rfind("data:", 0) == 0) {
-            line.remove_prefix(5);
+        auto value = [&line](std::size_t field) {
+            line.remove_prefix(field);
             if (!line.empty() && line.front() == ' ') {
                 line.remove_prefix(1);
             }
-            data += has_data ? "\n" + std::string(line) : std::string(line);
+            return std::string(line);
+        };
+        if (line.empty()) {
+            if (has_data) {
+                events.push_back(current);
+            }
+            current = {};
+            has_data = false;
+        } else if (line.rfind("data:", 0) == 0) {
+            current.data += has_data ? "\n" + value(5) : value(5);
             has_data = true;
+        } else if (line.rfind("event:", 0) == 0) {
+            current.name = value(6);
         }
     }
     return events;
 }
 
-void check_payload(const std::string& payload) {
-    OSPREY_FUZZ_CHECK(payload.find_first_of("\r\n") == std::string::npos);
-    OSPREY_FUZZ_CHECK(core::sanitize_utf8(payload) == payload);
-    if (payload != "[DONE]") {
-        const auto parsed = nlohmann::json::parse(payload, nullptr, false);
-        OSPREY_FUZZ_CHECK(parsed.is_object());
+void check_events(const std::vector<api::stream_event>& events) {
+    for (const auto& e : events) {
+        OSPREY_FUZZ_CHECK(e.data.find_first_of("\r\n") == std::string::npos);
+        OSPREY_FUZZ_CHECK(e.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
+                          std::string::npos);
+        OSPREY_FUZZ_CHECK(core::sanitize_utf8(e.data) == e.data);
+        if (e.data != "[DONE]") {
+            const auto parsed = nlohmann::json::parse(e.data, nullptr, false);
+            OSPREY_FUZZ_CHECK(parsed.is_object());
+            // Anthropic's events name themselves twice, and must agree.
+            if (!e.name.empty()) {
+                OSPREY_FUZZ_CHECK(parsed.value("type", "") == e.name);
+            }
+        }
+        const auto read = read_events(http::sse_event(e.data, e.name));
+        OSPREY_FUZZ_CHECK(read.size() == 1 && read.front().data == e.data &&
+                          read.front().name == e.name);
     }
-    const auto events = read_events(http::sse_event(payload));
-    OSPREY_FUZZ_CHECK(events.size() == 1 && events.front() == payload);
 }
 
 float take_logprob(fuzz_input& in) {
@@ -111,25 +132,23 @@ void run_step(fuzz_input& in, api::formatter& f) {
     case 0: {
         core::text_delta delta{index, in.take_string(), {}};
         delta.logprobs = take_logprobs(in);
-        check_payload(f.stream_delta(delta));
+        check_events(f.stream_delta(delta));
         break;
     }
     case 1: {
         const auto reason =
             in.take_bool() ? core::finish_reason::length : core::finish_reason::stop;
-        check_payload(f.stream_finish({index, reason, index, index * 3}));
+        check_events(f.stream_finish({index, reason, in.take_string(), index, index * 3}));
         break;
     }
-    case 2: check_payload(f.stream_error(take_error(in))); break;
+    case 2: check_events(f.stream_error(take_error(in))); break;
     default: {
         // Counts as large as a context allows (2^24 tokens), not more: the
         // engine never reports more than fits one context.
         api::completion_result result;
         result.prompt_tokens = in.take_byte() << 16;
         result.completion_tokens = in.take_byte() << 16;
-        for (const auto& payload : f.stream_end(result)) {
-            check_payload(payload);
-        }
+        check_events(f.stream_end(result));
     }
     }
 }
@@ -141,12 +160,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     const uint8_t flags = in.take_byte();
     const auto kind =
         (flags & 1) ? api::openai::endpoint::completions : api::openai::endpoint::chat;
-    auto f =
-        api::openai::make_formatter(kind, in.take_string(), (flags & 2) != 0, (flags & 4) != 0);
+    auto f = (flags & 8) ? api::anthropic::make_formatter(in.take_string())
+                         : api::openai::make_formatter(kind, in.take_string(), (flags & 2) != 0,
+                                                       (flags & 4) != 0);
 
-    for (const auto& payload : f->stream_start(in.take_byte() % 9)) {
-        check_payload(payload);
-    }
+    const int32_t n = in.take_byte() % 9;
+    check_events(f->stream_start(n, in.take_byte() << 16));
     // A few steps are enough to reach every formatter state (offsets carried
     // from delta to delta among them); thousands would only slow the run.
     for (int step = 0; step < 16 && !in.empty(); ++step) {

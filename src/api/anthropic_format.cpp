@@ -1,0 +1,139 @@
+#include "api/anthropic_format.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/request_id.hpp"
+
+namespace osprey::api::anthropic {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string dump(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+const char* error_type(core::error_code code) {
+    switch (core::http_status(code)) {
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 503: return "overloaded_error";
+    default: return core::http_status(code) >= 500 ? "api_error" : "invalid_request_error";
+    }
+}
+
+json error_object(const core::error& e) {
+    return {{"type", error_type(e.code)}, {"message", e.public_message}};
+}
+
+const char* stop_reason(core::finish_reason reason, const std::string& stop_sequence) {
+    if (reason == core::finish_reason::length) {
+        return "max_tokens";
+    }
+    return stop_sequence.empty() ? "end_turn" : "stop_sequence";
+}
+
+json stop_sequence_json(const std::string& s) {
+    return s.empty() ? json(nullptr) : json(s);
+}
+
+// osprey keeps no prompt cache of Anthropic's kind; prefix reuse, when it
+// comes, will report here what it read.
+json usage_json(int32_t input_tokens, int32_t output_tokens) {
+    return {{"input_tokens", input_tokens},
+            {"cache_creation_input_tokens", 0},
+            {"cache_read_input_tokens", 0},
+            {"output_tokens", output_tokens}};
+}
+
+stream_event event(const char* type, json body) {
+    json j = {{"type", type}};
+    j.update(body);
+    return {type, dump(j)};
+}
+
+class anthropic_formatter : public formatter {
+public:
+    explicit anthropic_formatter(std::string model)
+        : id_(core::make_id("msg_")), model_(std::move(model)) {}
+
+    std::string response(const completion_result& result) const override {
+        const choice_result& c = result.choices.at(0);
+        json body = message(json::array({text_block(c.text)}),
+                            stop_reason(c.reason, c.stop_sequence),
+                            stop_sequence_json(c.stop_sequence),
+                            usage_json(result.prompt_tokens, result.completion_tokens));
+        return dump(body);
+    }
+
+    std::vector<stream_event> stream_start(int32_t, int32_t prompt_tokens) override {
+        return {event("message_start", {{"message", message(json::array(), nullptr, nullptr,
+                                                            usage_json(prompt_tokens, 0))}}),
+                event("content_block_start", {{"index", 0}, {"content_block", text_block("")}}),
+                event("ping", json::object())};
+    }
+
+    std::vector<stream_event> stream_delta(const core::text_delta& d) override {
+        if (d.text.empty()) {
+            return {};
+        }
+        return {event("content_block_delta",
+                      {{"index", 0}, {"delta", {{"type", "text_delta"}, {"text", d.text}}}})};
+    }
+
+    std::vector<stream_event> stream_finish(const core::choice_finished& f) override {
+        return {event("content_block_stop", {{"index", 0}}),
+                event("message_delta",
+                      {{"delta",
+                        {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
+                         {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
+                       {"usage", usage_json(f.prompt_tokens, f.completion_tokens)}})};
+    }
+
+    std::vector<stream_event> stream_end(const completion_result&) override {
+        return {event("message_stop", json::object())};
+    }
+
+    std::vector<stream_event> stream_error(const core::error& e) const override {
+        return {event("error", {{"error", error_object(e)}})};
+    }
+
+private:
+    json message(json content, json reason, json stop_sequence, json usage) const {
+        return {{"id", id_},
+                {"type", "message"},
+                {"role", "assistant"},
+                {"model", model_},
+                {"content", std::move(content)},
+                {"stop_reason", std::move(reason)},
+                {"stop_sequence", std::move(stop_sequence)},
+                {"usage", std::move(usage)}};
+    }
+
+    static json text_block(const std::string& text) {
+        return {{"type", "text"}, {"text", text}};
+    }
+
+    std::string id_;
+    std::string model_;
+};
+
+}  // namespace
+
+std::string error_body(const core::error& e, const std::string& request_id) {
+    return dump({{"type", "error"}, {"error", error_object(e)}, {"request_id", request_id}});
+}
+
+std::unique_ptr<formatter> make_formatter(std::string model) {
+    return std::make_unique<anthropic_formatter>(std::move(model));
+}
+
+std::string count_tokens_body(int32_t input_tokens) {
+    return dump({{"input_tokens", input_tokens}});
+}
+
+}  // namespace osprey::api::anthropic

@@ -1,0 +1,114 @@
+#include "api/anthropic_format.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace osprey::api::anthropic {
+namespace {
+
+using json = nlohmann::json;
+
+completion_result one_choice(const std::string& text, core::finish_reason reason,
+                             const std::string& stop_sequence = {}) {
+    completion_result r;
+    r.choices.push_back({text, {}, reason, stop_sequence});
+    r.prompt_tokens = 7;
+    r.completion_tokens = 3;
+    return r;
+}
+
+TEST(AnthropicFormat, ErrorBodyHasAnthropicShape) {
+    auto body = json::parse(error_body(
+        core::make_error(core::error_code::invalid_value, "bad top_p", "top_p"), "req_1"));
+    EXPECT_EQ(body["type"], "error");
+    EXPECT_EQ(body["error"]["type"], "invalid_request_error");
+    EXPECT_EQ(body["error"]["message"], "bad top_p");
+    EXPECT_EQ(body["request_id"], "req_1");
+    auto type_of = [](core::error_code code) {
+        return json::parse(error_body(core::make_error(code, "x"), "r"))["error"]["type"];
+    };
+    EXPECT_EQ(type_of(core::error_code::unauthorized), "authentication_error");
+    EXPECT_EQ(type_of(core::error_code::model_not_found), "not_found_error");
+    EXPECT_EQ(type_of(core::error_code::payload_too_large), "request_too_large");
+    EXPECT_EQ(type_of(core::error_code::too_many_requests), "rate_limit_error");
+    EXPECT_EQ(type_of(core::error_code::internal), "api_error");
+    EXPECT_EQ(type_of(core::error_code::unavailable), "overloaded_error");
+    EXPECT_EQ(type_of(core::error_code::unsupported_media_type), "invalid_request_error");
+}
+
+TEST(AnthropicFormat, MessageResponse) {
+    auto f = make_formatter("tiny");
+    auto body = json::parse(f->response(one_choice("Once", core::finish_reason::stop)));
+    EXPECT_EQ(body["id"].get<std::string>().rfind("msg_", 0), 0u);
+    EXPECT_EQ(body["type"], "message");
+    EXPECT_EQ(body["role"], "assistant");
+    EXPECT_EQ(body["model"], "tiny");
+    EXPECT_EQ(body["content"], json::parse(R"([{"type": "text", "text": "Once"}])"));
+    EXPECT_EQ(body["stop_reason"], "end_turn");
+    EXPECT_TRUE(body["stop_sequence"].is_null());
+    EXPECT_EQ(body["usage"]["input_tokens"], 7);
+    EXPECT_EQ(body["usage"]["output_tokens"], 3);
+}
+
+TEST(AnthropicFormat, StopReasons) {
+    auto f = make_formatter("m");
+    auto reason = [&](const completion_result& r) { return json::parse(f->response(r)); };
+    EXPECT_EQ(reason(one_choice("", core::finish_reason::length))["stop_reason"], "max_tokens");
+    auto stopped = reason(one_choice("a", core::finish_reason::stop, "END"));
+    EXPECT_EQ(stopped["stop_reason"], "stop_sequence");
+    EXPECT_EQ(stopped["stop_sequence"], "END");
+}
+
+// The order Anthropic's SDK reads: every event named as its data's type.
+TEST(AnthropicFormat, StreamEvents) {
+    auto f = make_formatter("m");
+    std::vector<stream_event> all;
+    auto add = [&](std::vector<stream_event> events) {
+        all.insert(all.end(), events.begin(), events.end());
+    };
+    add(f->stream_start(1, 7));
+    add(f->stream_delta({0, "Hel", {}}));
+    add(f->stream_delta({0, "", {}}));  // nothing to say: no event
+    add(f->stream_delta({0, "lo", {}}));
+    add(f->stream_finish({0, core::finish_reason::stop, "END", 7, 2}));
+    add(f->stream_end(one_choice("Hello", core::finish_reason::stop, "END")));
+
+    std::vector<std::string> names;
+    for (const auto& e : all) {
+        names.push_back(e.name);
+        EXPECT_EQ(json::parse(e.data)["type"], e.name);
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{
+                         "message_start", "content_block_start", "ping", "content_block_delta",
+                         "content_block_delta", "content_block_stop", "message_delta",
+                         "message_stop"}));
+    auto start = json::parse(all[0].data)["message"];
+    EXPECT_EQ(start["content"], json::array());
+    EXPECT_TRUE(start["stop_reason"].is_null());
+    EXPECT_EQ(start["usage"]["input_tokens"], 7);
+    EXPECT_EQ(json::parse(all[1].data)["content_block"],
+              json::parse(R"({"type": "text", "text": ""})"));
+    EXPECT_EQ(json::parse(all[3].data)["delta"],
+              json::parse(R"({"type": "text_delta", "text": "Hel"})"));
+    auto delta = json::parse(all[6].data);
+    EXPECT_EQ(delta["delta"]["stop_reason"], "stop_sequence");
+    EXPECT_EQ(delta["delta"]["stop_sequence"], "END");
+    EXPECT_EQ(delta["usage"]["output_tokens"], 2);
+}
+
+TEST(AnthropicFormat, AnErrorMidStreamIsAnErrorEvent) {
+    auto f = make_formatter("m");
+    auto events = f->stream_error(core::make_error(core::error_code::internal, "decode failed"));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].name, "error");
+    auto body = json::parse(events[0].data);
+    EXPECT_EQ(body["error"]["type"], "api_error");
+    EXPECT_EQ(body["error"]["message"], "decode failed");
+}
+
+TEST(AnthropicFormat, CountTokens) {
+    EXPECT_EQ(json::parse(count_tokens_body(42)), json::parse(R"({"input_tokens": 42})"));
+}
+
+}  // namespace
+}  // namespace osprey::api::anthropic

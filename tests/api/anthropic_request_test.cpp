@@ -1,0 +1,173 @@
+#include "api/anthropic_request.hpp"
+
+#include <gtest/gtest.h>
+
+namespace osprey::api::anthropic {
+namespace {
+
+core::error messages_error(const std::string& body) {
+    auto r = parse_messages_request(body);
+    EXPECT_FALSE(r) << body;
+    return r ? core::error{} : r.error();
+}
+
+// A request with `fields` added to a minimal valid one.
+std::string with(const std::string& fields) {
+    return R"({"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}])" +
+           (fields.empty() ? "" : ", " + fields) + "}";
+}
+
+TEST(ParseMessagesRequest, ReadsEverySupportedField) {
+    auto r = parse_messages_request(R"({
+        "model": "m",
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is this?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                             "data": "iVBORw0KGgo="}},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/a.jpg"}}
+            ]},
+            {"role": "assistant", "content": "A cat."},
+            {"role": "user", "content": "Sure?"}
+        ],
+        "max_tokens": 64, "temperature": 0.5, "top_p": 0.9, "top_k": 40,
+        "stop_sequences": ["END", "\n\n"], "stream": true,
+        "metadata": {"user_id": "u1"}, "thinking": {"type": "disabled"}
+    })");
+    ASSERT_TRUE(r) << r.error().public_message;
+    EXPECT_EQ(r->model, "m");
+    ASSERT_EQ(r->messages.size(), 4u);
+    EXPECT_EQ(r->messages[0].role, core::role::system);
+    EXPECT_EQ(r->messages[0].parts[0].text, "Be brief.");
+    const auto& parts = r->messages[1].parts;
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[1].kind, core::part_kind::image);
+    EXPECT_EQ(parts[1].source, "data:image/png;base64,iVBORw0KGgo=");
+    EXPECT_EQ(parts[1].param, "messages[0].content[1].source.data");
+    EXPECT_EQ(parts[2].source, "https://example.com/a.jpg");
+    EXPECT_EQ(parts[2].param, "messages[0].content[2].source.url");
+    EXPECT_EQ(r->max_tokens, 64);
+    EXPECT_FLOAT_EQ(r->sampling.temperature, 0.5f);
+    EXPECT_FLOAT_EQ(r->sampling.top_p, 0.9f);
+    EXPECT_EQ(r->sampling.top_k, 40);
+    EXPECT_EQ(r->stop, (std::vector<std::string>{"END", "\n\n"}));
+    EXPECT_TRUE(r->stream);
+    EXPECT_FALSE(r->prefill);
+    EXPECT_EQ(r->n, 1);
+}
+
+TEST(ParseMessagesRequest, MaxTokensIsRequired) {
+    auto e = messages_error(R"({"model": "m", "messages": [{"role": "user", "content": "x"}]})");
+    EXPECT_EQ(e.code, core::error_code::missing_parameter);
+    EXPECT_EQ(e.param, "max_tokens");
+    EXPECT_EQ(messages_error(
+                  R"({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]})")
+                  .param,
+              "max_tokens");
+}
+
+TEST(ParseMessagesRequest, RangesAreAnthropics) {
+    EXPECT_EQ(messages_error(with(R"("temperature": 1.5)")).param, "temperature");
+    EXPECT_EQ(messages_error(with(R"("top_p": -0.1)")).param, "top_p");
+    EXPECT_EQ(messages_error(with(R"("top_k": -1)")).param, "top_k");
+    EXPECT_TRUE(parse_messages_request(with(R"("temperature": 1.0, "top_k": 0)")));
+}
+
+TEST(ParseMessagesRequest, TurnsOfOneRoleAreCombined) {
+    auto r = parse_messages_request(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": "a"}, {"role": "user", "content": [{"type": "text",
+        "text": "b"}]}, {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    ASSERT_EQ(r->messages.size(), 3u);
+    ASSERT_EQ(r->messages[0].parts.size(), 2u);
+    EXPECT_EQ(r->messages[0].parts[1].text, "b");
+}
+
+TEST(ParseMessagesRequest, AFinalAssistantTurnIsAPrefill) {
+    auto r = parse_messages_request(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": "Count"}, {"role": "assistant", "content": "1, 2,"}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    EXPECT_TRUE(r->prefill);
+    EXPECT_EQ(r->messages.back().role, core::role::assistant);
+}
+
+TEST(ParseMessagesRequest, TheFirstTurnIsTheUsers) {
+    auto e = messages_error(
+        R"({"model": "m", "max_tokens": 8, "messages": [{"role": "assistant", "content": "x"}]})");
+    EXPECT_EQ(e.param, "messages[0].role");
+    e = messages_error(
+        R"({"model": "m", "max_tokens": 8, "messages": [{"role": "system", "content": "x"}]})");
+    EXPECT_EQ(e.param, "messages[0].role");
+    EXPECT_NE(e.public_message.find("top-level 'system'"), std::string::npos);
+}
+
+// What osprey cannot honour yet is refused by name, never dropped.
+TEST(ParseMessagesRequest, RefusesWhatItCannotHonour) {
+    EXPECT_EQ(messages_error(with(R"("tools": [])")).code,
+              core::error_code::unsupported_parameter);
+    EXPECT_EQ(messages_error(with(R"("tool_choice": {"type": "auto"})")).param, "tool_choice");
+    EXPECT_EQ(messages_error(with(R"("thinking": {"type": "enabled", "budget_tokens": 1024})"))
+                  .param,
+              "thinking");
+    auto e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "tool_result", "tool_use_id": "t", "content": "4"}]}]})");
+    EXPECT_EQ(e.code, core::error_code::unsupported_parameter);
+    EXPECT_EQ(e.param, "messages[0].content[0].type");
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "document", "source": {}}]}]})");
+    EXPECT_EQ(e.param, "messages[0].content[0].type");
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "image", "source": {"type": "file", "file_id": "f"}}]}]})");
+    EXPECT_EQ(e.param, "messages[0].content[0].source.type");
+    EXPECT_EQ(messages_error(with(R"("n": 2)")).code, core::error_code::unknown_parameter);
+}
+
+TEST(ParseMessagesRequest, ChecksImageSources) {
+    auto e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/tiff",
+        "data": "AAAA"}}]}]})");
+    EXPECT_EQ(e.param, "messages[0].content[0].source.media_type");
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "image", "source": {"type": "base64", "data": "AAAA"}}]}]})");
+    EXPECT_EQ(e.code, core::error_code::missing_parameter);
+    EXPECT_EQ(e.param, "messages[0].content[0].source.media_type");
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
+        "content": [{"type": "image"}]}]})");
+    EXPECT_EQ(e.param, "messages[0].content[0].source");
+    // Media in a prefill would end the prompt with media, which no model continues.
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": "x"}, {"role": "assistant", "content": [{"type": "image",
+        "source": {"type": "url", "url": "https://example.com/a.png"}}]}]})");
+    EXPECT_EQ(e.param, "messages[1].content[0].source.url");
+}
+
+TEST(ParseMessagesRequest, BoundsWhatItReads) {
+    std::string many = R"({"model": "m", "max_tokens": 8, "stop_sequences": [)";
+    for (int i = 0; i <= max_stop_sequences; ++i) {
+        many += (i ? ", \"s" : "\"s") + std::to_string(i) + "\"";
+    }
+    EXPECT_EQ(messages_error(many + R"(], "messages": [{"role": "user", "content": "x"}]})").param,
+              "stop_sequences");
+    EXPECT_EQ(messages_error(with(R"("stop_sequences": [""])")).param, "stop_sequences");
+    EXPECT_EQ(messages_error(with(R"("system": 5)")).param, "system");
+    EXPECT_EQ(messages_error(with(R"("system": [{"type": "image", "source": {}}])")).param,
+              "system[0]");
+    EXPECT_EQ(messages_error(with(R"("metadata": {"user_id": "u", "extra": 1})")).param,
+              "metadata.extra");
+}
+
+TEST(ParseCountTokensRequest, TakesTheConversationOnly) {
+    auto r = parse_count_tokens_request(
+        R"({"model": "m", "system": "s", "messages": [{"role": "user", "content": "x"}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    EXPECT_EQ(r->messages.size(), 2u);
+    EXPECT_FALSE(r->max_tokens);
+    auto e = parse_count_tokens_request(
+        R"({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]})");
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().code, core::error_code::unknown_parameter);
+}
+
+}  // namespace
+}  // namespace osprey::api::anthropic
