@@ -111,9 +111,9 @@ test-tsan: setup
 		$(TSAN_ENV) $(TSAN_BUILD_DIR)/$$test --gtest_brief=1 || exit 1; \
 	done
 
-# Rewrites every C++ file in place with the repo's .clang-format.
+# Rewrites every C++ file (tracked, or new and not ignored) in place with the repo's .clang-format.
 format:
-	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+	@git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
 	@rm -rf $(BUILD_DIR)

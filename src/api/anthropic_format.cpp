@@ -63,10 +63,10 @@ public:
 
     std::string response(const completion_result& result) const override {
         const choice_result& c = result.choices.at(0);
-        json body = message(json::array({text_block(c.text)}),
-                            stop_reason(c.reason, c.stop_sequence),
-                            stop_sequence_json(c.stop_sequence),
-                            usage_json(result.prompt_tokens, result.completion_tokens));
+        json body =
+            message(json::array({text_block(c.text)}), stop_reason(c.reason, c.stop_sequence),
+                    stop_sequence_json(c.stop_sequence),
+                    usage_json(result.prompt_tokens, result.completion_tokens));
         return dump(body);
     }
 
@@ -86,12 +86,12 @@ public:
     }
 
     std::vector<stream_event> stream_finish(const core::choice_finished& f) override {
-        return {event("content_block_stop", {{"index", 0}}),
-                event("message_delta",
-                      {{"delta",
-                        {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
-                         {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
-                       {"usage", usage_json(f.prompt_tokens, f.completion_tokens)}})};
+        return {
+            event("content_block_stop", {{"index", 0}}),
+            event("message_delta", {{"delta",
+                                     {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
+                                      {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
+                                    {"usage", usage_json(f.prompt_tokens, f.completion_tokens)}})};
     }
 
     std::vector<stream_event> stream_end(const completion_result&) override {
@@ -114,9 +114,7 @@ private:
                 {"usage", std::move(usage)}};
     }
 
-    static json text_block(const std::string& text) {
-        return {{"type", "text"}, {"text", text}};
-    }
+    static json text_block(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
 
     std::string id_;
     std::string model_;

@@ -319,8 +319,9 @@ void read_thinking(object_reader& r) {
         return;
     }
     if ((*thinking)["type"] != "disabled") {
-        r.fail(unsupported_error("thinking", "extended thinking is not supported by this "
-                                             "server yet; omit it or set type 'disabled'."));
+        r.fail(unsupported_error("thinking",
+                                 "extended thinking is not supported by this "
+                                 "server yet; omit it or set type 'disabled'."));
     }
 }
 

@@ -5,6 +5,7 @@
 #include "api/media_inputs.hpp"
 #include "core/log.hpp"
 #include "engine/engine.hpp"
+#include "engine/grammar.hpp"
 #include "engine/prompt.hpp"
 #include "media/media_error.hpp"
 #include "media/media_gate.hpp"
@@ -140,6 +141,7 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
     job.request_id = c.request_id;
     job.prompt = std::move(prompt);
     job.sampling = c.request.sampling;
+    job.grammar = std::move(c.grammar);
     job.max_tokens = c.request.max_tokens;
     job.stop = c.request.stop;
     job.n = c.request.n;
@@ -201,6 +203,12 @@ core::error locate_media_error(const core::chat_request& r, core::error e) {
 // Runs on a blocking worker: everything that may take long or fail before
 // the response starts.
 core::expected<engine::prompt> prepare(generation_context& c) {
+    // Checked before any media is fetched: it needs nothing but the request.
+    auto grammar = engine::output_grammar(c.engine->loaded_model(), c.request.output);
+    if (!grammar) {
+        return core::unexpected(grammar.error());
+    }
+    c.grammar = std::move(*grammar);
     std::vector<engine::media_expansion> media;
     if (media::media_gate::has_media(c.request)) {
         if (c.gate == nullptr) {

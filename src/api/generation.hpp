@@ -34,6 +34,7 @@ struct generation_context {
     engine::engine* engine = nullptr;
     const media::media_gate* gate = nullptr;
     core::chat_request request;
+    std::string grammar;  // set while preparing, from request.output
     std::unique_ptr<formatter> format;
     std::string request_id;
     blocking_runner run_blocking;

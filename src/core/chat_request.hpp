@@ -45,6 +45,17 @@ struct sampling_params {
     std::optional<uint32_t> seed;
 };
 
+// What the answer must be: free text, any JSON object, or JSON that matches
+// a JSON schema (kept as its serialized text). The engine enforces the last
+// two with a grammar, whatever the model's weights.
+enum class output_kind { text, json_object, json_schema };
+
+struct output_format {
+    output_kind kind = output_kind::text;
+    std::string schema;
+    std::string param;  // where the request set it, for error messages
+};
+
 struct chat_request {
     std::string model;
 
@@ -58,6 +69,7 @@ struct chat_request {
     bool prefill = false;
 
     sampling_params sampling;
+    output_format output;
     std::optional<int32_t> max_tokens;  // absent: until the context is full
     std::vector<std::string> stop;
     int32_t n = 1;              // independent choices for one prompt

@@ -170,8 +170,8 @@ bool engine::wait_for_work() {
 
 void engine::admit(slot& s, choice_task task) {
     const auto& job = *task.job;
-    s.smp = std::make_unique<sampler>(job.sampling, model_->info().n_vocab,
-                                      choice_seed(job.sampling, task.index));
+    s.smp = std::make_unique<sampler>(job.sampling, model_->vocab(), model_->info().n_vocab,
+                                      choice_seed(job.sampling, task.index), job.grammar);
     s.stream = std::make_unique<text_stream>(job.stop);
     s.task = std::move(task);
     core::log::debug(*logger(), "engine.admit",

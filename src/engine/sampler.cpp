@@ -17,8 +17,16 @@ constexpr int32_t penalty_window = 64;
 
 }  // namespace
 
-sampler::sampler(const core::sampling_params& p, int32_t n_vocab, uint32_t seed) {
+sampler::sampler(const core::sampling_params& p, const llama_vocab* vocab, int32_t n_vocab,
+                 uint32_t seed, const std::string& grammar) {
     chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+    // First, so that every later step chooses among tokens the grammar allows;
+    // once the grammar is complete it allows only end-of-generation tokens.
+    if (!grammar.empty()) {
+        if (llama_sampler* g = llama_sampler_init_grammar(vocab, grammar.c_str(), "root")) {
+            llama_sampler_chain_add(chain_, g);
+        }
+    }
     if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f) {
         llama_sampler_chain_add(
             chain_, llama_sampler_init_penalties(n_vocab, penalty_window, 1.0f, p.frequency_penalty,

@@ -9,14 +9,19 @@
 
 struct llama_context;
 struct llama_sampler;
+struct llama_vocab;
 
 namespace osprey::engine {
 
-// One choice's sampler chain: penalties, top-k, top-p, min-p, temperature and
-// a seeded draw, or a greedy pick at temperature 0. Engine thread only.
+// One choice's sampler chain: a grammar when the answer must hold to one,
+// penalties, top-k, top-p, min-p, temperature and a seeded draw, or a greedy
+// pick at temperature 0. Engine thread only.
 class sampler {
 public:
-    sampler(const core::sampling_params& params, int32_t n_vocab, uint32_t seed);
+    // `grammar` is GBNF text from output_grammar, which has compiled it once
+    // already; empty for free text.
+    sampler(const core::sampling_params& params, const llama_vocab* vocab, int32_t n_vocab,
+            uint32_t seed, const std::string& grammar = {});
     ~sampler();
     sampler(const sampler&) = delete;
     sampler& operator=(const sampler&) = delete;

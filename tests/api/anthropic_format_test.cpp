@@ -52,7 +52,9 @@ TEST(AnthropicFormat, MessageResponse) {
 
 TEST(AnthropicFormat, StopReasons) {
     auto f = make_formatter("m");
-    auto reason = [&](const completion_result& r) { return json::parse(f->response(r)); };
+    auto reason = [&](const completion_result& r) {
+        return json::parse(f->response(r));
+    };
     EXPECT_EQ(reason(one_choice("", core::finish_reason::length))["stop_reason"], "max_tokens");
     auto stopped = reason(one_choice("a", core::finish_reason::stop, "END"));
     EXPECT_EQ(stopped["stop_reason"], "stop_sequence");
@@ -78,10 +80,10 @@ TEST(AnthropicFormat, StreamEvents) {
         names.push_back(e.name);
         EXPECT_EQ(json::parse(e.data)["type"], e.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string>{
-                         "message_start", "content_block_start", "ping", "content_block_delta",
-                         "content_block_delta", "content_block_stop", "message_delta",
-                         "message_stop"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"message_start", "content_block_start", "ping",
+                                        "content_block_delta", "content_block_delta",
+                                        "content_block_stop", "message_delta", "message_stop"}));
     auto start = json::parse(all[0].data)["message"];
     EXPECT_EQ(start["content"], json::array());
     EXPECT_TRUE(start["stop_reason"].is_null());

@@ -61,10 +61,11 @@ TEST(ParseMessagesRequest, MaxTokensIsRequired) {
     auto e = messages_error(R"({"model": "m", "messages": [{"role": "user", "content": "x"}]})");
     EXPECT_EQ(e.code, core::error_code::missing_parameter);
     EXPECT_EQ(e.param, "max_tokens");
-    EXPECT_EQ(messages_error(
-                  R"({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]})")
-                  .param,
-              "max_tokens");
+    EXPECT_EQ(
+        messages_error(
+            R"({"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]})")
+            .param,
+        "max_tokens");
 }
 
 TEST(ParseMessagesRequest, RangesAreAnthropics) {
@@ -104,12 +105,11 @@ TEST(ParseMessagesRequest, TheFirstTurnIsTheUsers) {
 
 // What osprey cannot honour yet is refused by name, never dropped.
 TEST(ParseMessagesRequest, RefusesWhatItCannotHonour) {
-    EXPECT_EQ(messages_error(with(R"("tools": [])")).code,
-              core::error_code::unsupported_parameter);
+    EXPECT_EQ(messages_error(with(R"("tools": [])")).code, core::error_code::unsupported_parameter);
     EXPECT_EQ(messages_error(with(R"("tool_choice": {"type": "auto"})")).param, "tool_choice");
-    EXPECT_EQ(messages_error(with(R"("thinking": {"type": "enabled", "budget_tokens": 1024})"))
-                  .param,
-              "thinking");
+    EXPECT_EQ(
+        messages_error(with(R"("thinking": {"type": "enabled", "budget_tokens": 1024})")).param,
+        "thinking");
     auto e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
         "content": [{"type": "tool_result", "tool_use_id": "t", "content": "4"}]}]})");
     EXPECT_EQ(e.code, core::error_code::unsupported_parameter);

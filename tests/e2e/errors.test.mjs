@@ -100,12 +100,10 @@ describeEachModel('errors', (model) => {
         await expectApiError(chat({ tools }), { status: 400, param: /^tools/ });
     });
 
-    errorCase('refuses a json_schema response_format rather than ignoring it', async () => {
-        const response_format = {
-            type: 'json_schema',
-            json_schema: { name: 'story', schema: { type: 'object', properties: {} } },
-        };
-        await expectApiError(chat({ response_format }), { status: 400, param: /^response_format/ });
+    errorCase('refuses a response_format of an unknown type rather than ignoring it', async () => {
+        const response_format = { type: 'yaml' };
+        await expectApiError(chat({ response_format }),
+            { status: 400, param: 'response_format.type' });
     });
 
     errorCase('answers an unknown model with 404 model_not_found', async () => {

@@ -1,9 +1,11 @@
 #include "engine/engine.hpp"
+#include "engine/grammar.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/model.hpp"
 #include "engine/prompt.hpp"
@@ -101,6 +103,49 @@ TEST_F(EngineTest, GeneratesUpToMaxTokensThenFinishesWithLength) {
     EXPECT_EQ(f.completion_tokens, 8);
     EXPECT_GT(f.prompt_tokens, 0);
     EXPECT_FALSE(sink->text(0).empty());
+}
+
+// Whatever the weights, the answer holds to the schema: at temperature 1,
+// over several seeds, each answer is complete JSON with exactly the values
+// the schema allows.
+TEST_F(EngineTest, AGrammarHoldsTheAnswerToTheSchema) {
+    core::output_format format;
+    format.kind = core::output_kind::json_schema;
+    format.schema = R"({"type": "object", "properties": {
+        "answer": {"enum": ["yes", "no"]},
+        "count": {"type": "integer", "minimum": 0, "maximum": 9}},
+        "required": ["answer", "count"], "additionalProperties": false})";
+    auto grammar = output_grammar(engine_->loaded_model(), format);
+    ASSERT_TRUE(grammar) << grammar.error().public_message;
+    for (uint32_t seed = 1; seed <= 4; ++seed) {
+        auto sink = std::make_shared<recording_sink>(1);
+        auto job = job_for("Tell me a story.", 60, sink);
+        job.grammar = *grammar;
+        job.sampling.temperature = 1.0f;
+        job.sampling.seed = seed;
+        ASSERT_TRUE(engine_->submit(std::move(job)));
+        ASSERT_TRUE(sink->wait_finished(1));
+        EXPECT_EQ(sink->finished().at(0).reason, core::finish_reason::stop);
+        const auto answer = nlohmann::json::parse(sink->text(0), nullptr, false);
+        ASSERT_TRUE(answer.is_object()) << sink->text(0);
+        EXPECT_EQ(answer.size(), 2u) << sink->text(0);
+        EXPECT_TRUE(answer["answer"] == "yes" || answer["answer"] == "no") << sink->text(0);
+        ASSERT_TRUE(answer["count"].is_number_integer()) << sink->text(0);
+        EXPECT_LE(answer["count"].get<int>(), 9);
+        EXPECT_GE(answer["count"].get<int>(), 0);
+    }
+}
+
+TEST_F(EngineTest, RefusesASchemaItCannotEnforce) {
+    core::output_format format;
+    format.kind = core::output_kind::json_schema;
+    format.schema = R"({"$ref": "#/definitions/missing"})";
+    format.param = "response_format.json_schema.schema";
+    auto grammar = output_grammar(engine_->loaded_model(), format);
+    ASSERT_FALSE(grammar);
+    EXPECT_EQ(grammar.error().code, core::error_code::invalid_value);
+    EXPECT_EQ(grammar.error().param, format.param);
+    EXPECT_EQ(output_grammar(engine_->loaded_model(), {}).value_or("?"), "");
 }
 
 TEST_F(EngineTest, GreedyGenerationIsDeterministic) {
