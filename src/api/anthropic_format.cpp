@@ -41,12 +41,13 @@ json stop_sequence_json(const std::string& s) {
     return s.empty() ? json(nullptr) : json(s);
 }
 
-// osprey keeps no prompt cache of Anthropic's kind; prefix reuse, when it
-// comes, will report here what it read.
-json usage_json(int32_t input_tokens, int32_t output_tokens) {
-    return {{"input_tokens", input_tokens},
+// As Anthropic counts them, `input_tokens` are the prompt tokens that were
+// not read from the cache. osprey's reuse needs no cache writes of the
+// client's asking, so nothing is ever counted as written.
+json usage_json(int32_t prompt_tokens, int32_t cached_tokens, int32_t output_tokens) {
+    return {{"input_tokens", prompt_tokens - cached_tokens},
             {"cache_creation_input_tokens", 0},
-            {"cache_read_input_tokens", 0},
+            {"cache_read_input_tokens", cached_tokens},
             {"output_tokens", output_tokens}};
 }
 
@@ -63,16 +64,18 @@ public:
 
     std::string response(const completion_result& result) const override {
         const choice_result& c = result.choices.at(0);
-        json body =
-            message(json::array({text_block(c.text)}), stop_reason(c.reason, c.stop_sequence),
-                    stop_sequence_json(c.stop_sequence),
-                    usage_json(result.prompt_tokens, result.completion_tokens));
+        json body = message(
+            json::array({text_block(c.text)}), stop_reason(c.reason, c.stop_sequence),
+            stop_sequence_json(c.stop_sequence),
+            usage_json(result.prompt_tokens, result.cached_tokens, result.completion_tokens));
         return dump(body);
     }
 
+    // What the prompt reuses is known only once the engine takes it, after
+    // message_start: until message_delta, all of it counts as input.
     std::vector<stream_event> stream_start(int32_t, int32_t prompt_tokens) override {
         return {event("message_start", {{"message", message(json::array(), nullptr, nullptr,
-                                                            usage_json(prompt_tokens, 0))}}),
+                                                            usage_json(prompt_tokens, 0, 0))}}),
                 event("content_block_start", {{"index", 0}, {"content_block", text_block("")}}),
                 event("ping", json::object())};
     }
@@ -88,10 +91,11 @@ public:
     std::vector<stream_event> stream_finish(const core::choice_finished& f) override {
         return {
             event("content_block_stop", {{"index", 0}}),
-            event("message_delta", {{"delta",
-                                     {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
-                                      {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
-                                    {"usage", usage_json(f.prompt_tokens, f.completion_tokens)}})};
+            event("message_delta",
+                  {{"delta",
+                    {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
+                     {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
+                   {"usage", usage_json(f.prompt_tokens, f.cached_tokens, f.completion_tokens)}})};
     }
 
     std::vector<stream_event> stream_end(const completion_result&) override {

@@ -20,6 +20,7 @@ struct choice_result {
 struct completion_result {
     std::vector<choice_result> choices;
     int32_t prompt_tokens = 0;
+    int32_t cached_tokens = 0;  // of the prompt, reused from an earlier request (first choice)
     int32_t completion_tokens = 0;
 };
 

@@ -82,6 +82,9 @@ private:
         choice.reason = f.reason;
         choice.stop_sequence = f.stop_sequence;
         result_.prompt_tokens = f.prompt_tokens;
+        if (f.index == 0) {
+            result_.cached_tokens = f.cached_tokens;
+        }
         result_.completion_tokens += f.completion_tokens;
         if (stream_) {
             send(format_->stream_finish(f));
@@ -91,6 +94,7 @@ private:
         }
         done_ = true;
         ex_->annotate("prompt_tokens", result_.prompt_tokens);
+        ex_->annotate("cached_tokens", result_.cached_tokens);
         ex_->annotate("completion_tokens", result_.completion_tokens);
         if (!stream_) {
             ex_->send(200, format_->response(result_));

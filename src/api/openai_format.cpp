@@ -89,7 +89,8 @@ json completion_logprobs(const std::vector<core::token_logprob>& entries, size_t
 json usage_json(const completion_result& r) {
     return {{"prompt_tokens", r.prompt_tokens},
             {"completion_tokens", r.completion_tokens},
-            {"total_tokens", r.prompt_tokens + r.completion_tokens}};
+            {"total_tokens", r.prompt_tokens + r.completion_tokens},
+            {"prompt_tokens_details", {{"cached_tokens", r.cached_tokens}}}};
 }
 
 class openai_formatter : public formatter {

@@ -41,6 +41,7 @@ struct choice_finished {
     core::finish_reason reason = finish_reason::stop;
     std::string stop_sequence;  // the client's stop sequence that ended it, if one did
     int32_t prompt_tokens = 0;
+    int32_t cached_tokens = 0;  // of the prompt tokens, those reused from an earlier request
     int32_t completion_tokens = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <common.h>
@@ -53,8 +54,14 @@ struct engine::slot {
     int32_t n_generated = 0;
     std::optional<llama_token> next;  // sampled, to be decoded next step
     int32_t logits_row = -1;          // batch row holding this slot's logits
+    size_t reused = 0;                // prompt tokens found in the sequence already
     std::unique_ptr<sampler> smp;
     std::unique_ptr<text_stream> stream;
+    // The tokens in the sequence, position by position, from its start up to
+    // the first media chunk (whose positions need not match token indices):
+    // what the next choice here may reuse.
+    std::vector<llama_token> kept;
+    bool kept_complete = true;  // false once media made positions diverge
 
     const generation_job& job() const { return *task->job; }
     bool prompt_pending() const {
@@ -156,20 +163,79 @@ bool engine::wait_for_work() {
     if (stopping_) {
         return false;
     }
-    for (auto& s : slots_) {
-        while (!s->task && !queue_.empty()) {
-            choice_task task = std::move(queue_.front());
-            queue_.pop_front();
-            if (!task.job->sink->cancelled()) {
-                admit(*s, std::move(task));
-            }
+    while (!queue_.empty()) {
+        choice_task task = std::move(queue_.front());
+        queue_.pop_front();
+        if (task.job->sink->cancelled()) {
+            continue;
         }
+        slot* s = best_slot(*task.job);
+        if (s == nullptr) {
+            queue_.push_front(std::move(task));
+            break;
+        }
+        admit(*s, std::move(task));
     }
     return true;
 }
 
+namespace {
+
+// How many of the prompt's leading tokens `kept` already holds: never the
+// whole prompt, since its last token must be decoded again for the logits
+// that the first answer token is sampled from.
+size_t reusable(const std::vector<llama_token>& kept, const prompt& p) {
+    const size_t text_end = p.media.empty() ? p.tokens.size() : p.media.front().at;
+    const size_t limit = std::min({kept.size(), text_end, p.tokens.size() - 1});
+    size_t n = 0;
+    while (n < limit && kept[n] == p.tokens[n]) {
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+// The free slot whose kept tokens share the longest start with the job's
+// prompt; among equals, the one that keeps the least, so that long kept
+// prefixes stay for the requests that can use them.
+engine::slot* engine::best_slot(const generation_job& job) {
+    slot* best = nullptr;
+    size_t best_reuse = 0;
+    for (auto& s : slots_) {
+        if (s->task) {
+            continue;
+        }
+        const size_t reuse = reusable(s->kept, job.prompt);
+        if (best == nullptr || reuse > best_reuse ||
+            (reuse == best_reuse && s->kept.size() < best->kept.size())) {
+            best = s.get();
+            best_reuse = reuse;
+        }
+    }
+    return best;
+}
+
 void engine::admit(slot& s, choice_task task) {
     const auto& job = *task.job;
+    // Keeps the shared start of the sequence and drops the rest. A memory
+    // that cannot drop part of a sequence (a recurrent model's), or one that
+    // no longer holds its start (a sliding window's, past the window), is
+    // cleared instead.
+    llama_memory_t memory = llama_get_memory(model_->context());
+    size_t reuse = reusable(s.kept, job.prompt);
+    if (reuse > 0 && (llama_memory_seq_pos_min(memory, s.seq_id) != 0 ||
+                      !llama_memory_seq_rm(memory, s.seq_id, static_cast<llama_pos>(reuse), -1))) {
+        reuse = 0;
+    }
+    if (reuse == 0) {
+        forget(s);
+    }
+    s.kept.resize(reuse);
+    s.kept_complete = true;
+    s.reused = reuse;
+    s.prompt_done = reuse;
+    s.n_past = static_cast<llama_pos>(reuse);
     s.smp = std::make_unique<sampler>(job.sampling, model_->vocab(), model_->info().n_vocab,
                                       choice_seed(job.sampling, task.index), job.grammar);
     s.stream = std::make_unique<text_stream>(job.stop);
@@ -178,7 +244,8 @@ void engine::admit(slot& s, choice_task task) {
                      {{"req", job.request_id},
                       {"choice", s.task->index},
                       {"seq", s.seq_id},
-                      {"prompt_tokens", job.prompt.n_tokens()}});
+                      {"prompt_tokens", job.prompt.n_tokens()},
+                      {"reused_tokens", reuse}});
 }
 
 // A client that went away frees its sequences before the next decode step.
@@ -204,6 +271,9 @@ void engine::fill_batch(llama_batch& batch) {
     for (auto& s : slots_) {
         s->logits_row = -1;
         if (s->task && s->next) {
+            if (s->kept_complete) {
+                s->kept.push_back(*s->next);
+            }
             add_to_batch(batch, *s->next, s->n_past++, s->seq_id, true);
             s->logits_row = batch.n_tokens - 1;
             s->next.reset();
@@ -217,6 +287,9 @@ void engine::fill_batch(llama_batch& batch) {
         while (s->prompt_done < limit && batch.n_tokens < n_batch) {
             const auto& prompt = s->job().prompt.tokens;
             const bool last = s->prompt_done + 1 == prompt.size();
+            if (s->kept_complete) {
+                s->kept.push_back(prompt[s->prompt_done]);
+            }
             add_to_batch(batch, prompt[s->prompt_done++], s->n_past++, s->seq_id, last);
             if (last) {
                 s->logits_row = batch.n_tokens - 1;
@@ -276,6 +349,7 @@ core::expected<void> engine::evaluate_media(slot& s) {
         e.internal_detail = "a media chunk reached the engine unencoded";
         return core::unexpected(e);
     }
+    s.kept_complete = false;
     llama_pos n_past = s.n_past;
     const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
     // The helper only reads the embeddings; its signature predates const.
@@ -337,7 +411,7 @@ void engine::finish(slot& s, core::finish_reason reason) {
     }
     job.sink->on_event(core::choice_finished{s.task->index, reason, s.stream->matched(),
                                              static_cast<int32_t>(job.prompt.n_tokens()),
-                                             s.n_generated});
+                                             static_cast<int32_t>(s.reused), s.n_generated});
     release(s);
 }
 
@@ -345,11 +419,13 @@ void engine::fail(slot& s, const core::error& e) {
     core::log::error(*logger(), "engine.failed",
                      {{"req", s.job().request_id}, {"detail", e.internal_detail}});
     s.job().sink->on_event(core::choice_failed{s.task->index, e});
+    forget(s);  // what a failed decode left in the sequence is not to be trusted
     release(s);
 }
 
+// Frees the slot for the next choice; what its sequence holds stays, for
+// that choice to reuse.
 void engine::release(slot& s) {
-    llama_memory_seq_rm(llama_get_memory(model_->context()), s.seq_id, -1, -1);
     s.task.reset();
     s.prompt_done = 0;
     s.media_done = 0;
@@ -357,8 +433,15 @@ void engine::release(slot& s) {
     s.n_generated = 0;
     s.next.reset();
     s.logits_row = -1;
+    s.reused = 0;
     s.smp.reset();
     s.stream.reset();
+}
+
+void engine::forget(slot& s) {
+    llama_memory_seq_rm(llama_get_memory(model_->context()), s.seq_id, -1, -1);
+    s.kept.clear();
+    s.kept_complete = true;
 }
 
 void engine::fail_everything() {

@@ -37,6 +37,12 @@ struct generation_job {
 // in one llama_decode per step: sampled tokens first, then prompt tokens in
 // chunks up to the batch size, so a long prompt never stalls the others for
 // more than one step. New work joins between steps.
+//
+// A sequence keeps what it decoded after its choice ends. A new choice goes
+// to the free sequence whose kept tokens share the longest start with its
+// prompt, and decodes only the rest: a repeated system prompt, or the earlier
+// turns of a conversation, cost nothing the second time. Only text before
+// the prompt's first media chunk is reused.
 class engine {
 public:
     // Starts the engine thread. `max_queue` bounds the choices waiting for a
@@ -65,6 +71,7 @@ private:
 
     void run();
     bool wait_for_work();
+    slot* best_slot(const generation_job& job);
     void admit(slot& s, choice_task task);
     void release_cancelled();
     bool step(llama_batch& batch);
@@ -75,6 +82,7 @@ private:
     void finish(slot& s, core::finish_reason reason);
     void fail(slot& s, const core::error& e);
     void release(slot& s);
+    void forget(slot& s);
     void fail_everything();
 
     std::unique_ptr<model> model_;

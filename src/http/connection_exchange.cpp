@@ -68,10 +68,13 @@ void connection_exchange::log_summary(int final_status) const {
     const auto elapsed = std::chrono::steady_clock::now() - started_;
     const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
     int64_t prompt_tokens = -1;
+    int64_t cached_tokens = 0;
     int64_t completion_tokens = -1;
     for (const auto& [key, value] : annotations_) {
         if (key == "prompt_tokens") {
             prompt_tokens = value;
+        } else if (key == "cached_tokens") {
+            cached_tokens = value;
         } else if (key == "completion_tokens") {
             completion_tokens = value;
         }
@@ -92,6 +95,7 @@ void connection_exchange::log_summary(int final_status) const {
                      {"status", final_status},
                      {"ms", ms},
                      {"tokens_in", prompt_tokens},
+                     {"tokens_cached", cached_tokens},
                      {"tokens_out", completion_tokens}});
 }
 

@@ -47,7 +47,23 @@ TEST(AnthropicFormat, MessageResponse) {
     EXPECT_EQ(body["stop_reason"], "end_turn");
     EXPECT_TRUE(body["stop_sequence"].is_null());
     EXPECT_EQ(body["usage"]["input_tokens"], 7);
+    EXPECT_EQ(body["usage"]["cache_read_input_tokens"], 0);
     EXPECT_EQ(body["usage"]["output_tokens"], 3);
+}
+
+// Anthropic counts the prompt tokens read from a cache apart from the input.
+TEST(AnthropicFormat, ReusedPromptTokensAreCacheReads) {
+    auto f = make_formatter("m");
+    auto result = one_choice("x", core::finish_reason::stop);
+    result.cached_tokens = 5;
+    auto usage = json::parse(f->response(result))["usage"];
+    EXPECT_EQ(usage["input_tokens"], 2);
+    EXPECT_EQ(usage["cache_read_input_tokens"], 5);
+    EXPECT_EQ(usage["cache_creation_input_tokens"], 0);
+    auto finish = f->stream_finish({0, core::finish_reason::stop, {}, 7, 5, 1});
+    auto delta = json::parse(finish.at(1).data)["usage"];
+    EXPECT_EQ(delta["input_tokens"], 2);
+    EXPECT_EQ(delta["cache_read_input_tokens"], 5);
 }
 
 TEST(AnthropicFormat, StopReasons) {
@@ -72,7 +88,7 @@ TEST(AnthropicFormat, StreamEvents) {
     add(f->stream_delta({0, "Hel", {}}));
     add(f->stream_delta({0, "", {}}));  // nothing to say: no event
     add(f->stream_delta({0, "lo", {}}));
-    add(f->stream_finish({0, core::finish_reason::stop, "END", 7, 2}));
+    add(f->stream_finish({0, core::finish_reason::stop, "END", 7, 0, 2}));
     add(f->stream_end(one_choice("Hello", core::finish_reason::stop, "END")));
 
     std::vector<std::string> names;

@@ -51,6 +51,7 @@ TEST(OpenAiFormat, ChatResponse) {
     EXPECT_EQ(body["choices"][0]["finish_reason"], "length");
     EXPECT_TRUE(body["choices"][0]["logprobs"].is_null());
     EXPECT_EQ(body["usage"]["total_tokens"], 8);
+    EXPECT_EQ(body["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
 }
 
 TEST(OpenAiFormat, ChatChunksShareIdAndEndWithDone) {
@@ -62,7 +63,7 @@ TEST(OpenAiFormat, ChatChunksShareIdAndEndWithDone) {
     EXPECT_EQ(delta["id"], first["id"]);
     EXPECT_EQ(delta["choices"][0]["delta"]["content"], "Hi");
     EXPECT_TRUE(delta["usage"].is_null());
-    auto fin = only(f->stream_finish({0, core::finish_reason::stop, {}, 5, 3}));
+    auto fin = only(f->stream_finish({0, core::finish_reason::stop, {}, 5, 0, 3}));
     EXPECT_EQ(fin["choices"][0]["finish_reason"], "stop");
     auto end = f->stream_end(one_choice("Hi"));
     ASSERT_EQ(end.size(), 2u);

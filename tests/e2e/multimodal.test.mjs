@@ -127,12 +127,13 @@ suite('multimodal: vision projector', () => {
             { type: 'image', source: { type: 'base64', media_type: 'image/webp', data } },
             { type: 'image', source: { type: 'url', url } },
         ]));
-        assert.equal(both.usage.input_tokens - text.usage.input_tokens, 2 * perImage);
+        const prompt = (usage) => usage.input_tokens + usage.cache_read_input_tokens;
+        assert.equal(prompt(both.usage) - prompt(text.usage), 2 * perImage);
         const { max_tokens, ...conversation } = params([
             { type: 'image', source: { type: 'url', url } }]);
         assert.equal(max_tokens, 3);
         const counted = await anthropic.messages.countTokens(conversation);
-        assert.equal(counted.input_tokens - text.usage.input_tokens, perImage);
+        assert.equal(counted.input_tokens - prompt(text.usage), perImage);
         // A file that does not decode is refused in Anthropic's shape, naming the block.
         const truncated = fixture('truncated.png').toString('base64');
         const err = await anthropic.messages.create(params([

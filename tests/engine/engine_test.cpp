@@ -148,6 +148,60 @@ TEST_F(EngineTest, RefusesASchemaItCannotEnforce) {
     EXPECT_EQ(output_grammar(engine_->loaded_model(), {}).value_or("?"), "");
 }
 
+// The second request with a prompt finds all of it but the last token in the
+// sequence the first one left, and answers exactly as without reuse.
+TEST_F(EngineTest, ReusesThePromptOfAnEarlierRequest) {
+    const std::string text = "Reuse check: Lily and Ben went to the zoo to see the lions.";
+    auto first = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for(text, 12, first)));
+    ASSERT_TRUE(first->wait_finished(1));
+    auto second = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for(text, 12, second)));
+    ASSERT_TRUE(second->wait_finished(1));
+
+    const auto a = first->finished().at(0);
+    const auto b = second->finished().at(0);
+    EXPECT_EQ(b.prompt_tokens, a.prompt_tokens);
+    EXPECT_EQ(b.cached_tokens, b.prompt_tokens - 1);
+    EXPECT_LT(a.cached_tokens, b.cached_tokens);
+    EXPECT_EQ(second->text(0), first->text(0));
+}
+
+// A conversation's next turn reuses the turns before it: the prompt grows
+// at the end, and what came before is read from the sequence.
+TEST_F(EngineTest, ReusesTheEarlierTurnsOfAConversation) {
+    core::chat_request turn;
+    turn.messages.push_back(user_message("Reuse check two: a story about a red kite."));
+    turn.max_tokens = 6;
+    auto first = prepare_prompt(engine_->loaded_model(), turn);
+    ASSERT_TRUE(first);
+    turn.messages.push_back(user_message("And then?"));
+    auto second = prepare_prompt(engine_->loaded_model(), turn);
+    ASSERT_TRUE(second);
+
+    auto run = [](const prompt& p) {
+        auto sink = std::make_shared<recording_sink>(1);
+        generation_job job;
+        job.request_id = "req_reuse";
+        job.prompt = p;
+        job.max_tokens = 6;
+        job.sampling.temperature = 0.0f;
+        job.sink = sink;
+        EXPECT_TRUE(engine_->submit(std::move(job)));
+        EXPECT_TRUE(sink->wait_finished(1));
+        return sink->finished().at(0);
+    };
+    run(*first);
+    const auto next = run(*second);
+    size_t shared = 0;
+    while (shared < first->tokens.size() && first->tokens[shared] == second->tokens[shared]) {
+        ++shared;
+    }
+    ASSERT_GT(shared, 8u);
+    EXPECT_GE(next.cached_tokens, static_cast<int32_t>(shared) - 1);
+    EXPECT_LE(next.cached_tokens, static_cast<int32_t>(shared));
+}
+
 TEST_F(EngineTest, GreedyGenerationIsDeterministic) {
     auto a = std::make_shared<recording_sink>(1);
     auto b = std::make_shared<recording_sink>(1);

@@ -138,7 +138,8 @@ void run_step(fuzz_input& in, api::formatter& f) {
     case 1: {
         const auto reason =
             in.take_bool() ? core::finish_reason::length : core::finish_reason::stop;
-        check_events(f.stream_finish({index, reason, in.take_string(), index, index * 3}));
+        check_events(
+            f.stream_finish({index, reason, in.take_string(), index, index / 2, index * 3}));
         break;
     }
     case 2: check_events(f.stream_error(take_error(in))); break;
