@@ -185,6 +185,9 @@ namespace {
 // whole prompt, since its last token must be decoded again for the logits
 // that the first answer token is sampled from.
 size_t reusable(const std::vector<llama_token>& kept, const prompt& p) {
+    if (p.tokens.empty()) {
+        return 0;
+    }
     const size_t text_end = p.media.empty() ? p.tokens.size() : p.media.front().at;
     const size_t limit = std::min({kept.size(), text_end, p.tokens.size() - 1});
     size_t n = 0;
