@@ -1,5 +1,6 @@
 #include "api/anthropic_request.hpp"
 
+#include <cctype>
 #include <limits>
 
 #include "api/json_fields.hpp"
@@ -153,7 +154,18 @@ void read_content(object_reader& r, const json* content, core::message& out) {
     }
 }
 
-void read_message(const json& m, const std::string& path, core::chat_request& out,
+bool blank(const core::message& m) {
+    for (const auto& part : m.parts) {
+        if (part.kind != core::part_kind::text || !part.text.empty()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// `last`: the final message, which as an assistant turn (a prefill) may be
+// empty, as Anthropic allows.
+void read_message(const json& m, const std::string& path, bool last, core::chat_request& out,
                   object_reader& body) {
     if (!m.is_object()) {
         body.fail(type_error(path, "an object"));
@@ -181,6 +193,15 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
         r.fail(missing_error(r.name("content")));
     }
     r.reject_unread();
+    if (!r.error() && blank(message) && !(last && message.role == core::role::assistant)) {
+        r.fail(value_error(r.name("content"), "must not be empty."));
+    }
+    for (const auto& part : message.parts) {
+        if (!r.error() && message.role == core::role::assistant &&
+            part.kind != core::part_kind::text) {
+            r.fail(value_error(part.param, "images may appear in user turns only."));
+        }
+    }
     if (r.error()) {
         body.fail(*r.error());
         return;
@@ -216,7 +237,8 @@ void read_messages(object_reader& r, core::chat_request& out) {
         return;
     }
     for (size_t i = 0; i < messages->size(); ++i) {
-        read_message((*messages)[i], "messages[" + std::to_string(i) + "]", out, r);
+        read_message((*messages)[i], "messages[" + std::to_string(i) + "]",
+                     i + 1 == messages->size(), out, r);
     }
     if (r.error()) {
         return;
@@ -228,13 +250,12 @@ void read_messages(object_reader& r, core::chat_request& out) {
     // A final assistant turn is the start of the answer, which the model
     // continues; the response holds only what comes after it.
     out.prefill = out.messages.back().role == core::role::assistant;
-    if (out.prefill) {
-        for (const auto& part : out.messages.back().parts) {
-            if (part.kind != core::part_kind::text) {
-                r.fail(value_error(part.param, "a final assistant message may hold only text."));
-                return;
-            }
-        }
+    const auto& parts = out.messages.back().parts;
+    if (out.prefill && !parts.empty() && !parts.back().text.empty() &&
+        std::isspace(static_cast<unsigned char>(parts.back().text.back()))) {
+        // As Anthropic: the answer's first token would have to start mid-space.
+        r.fail(value_error("messages[" + std::to_string(messages->size() - 1) + "].content",
+                           "a final assistant message must not end with whitespace."));
     }
 }
 
@@ -342,6 +363,26 @@ void read_metadata(object_reader& r) {
     }
 }
 
+// No tools, as some clients say on every request (`"tools": []`, tool_choice
+// "auto" or "none"), is honoured; any tool is refused until tool calls come.
+void read_tools(object_reader& r) {
+    const json* tools = r.raw("tools");
+    if (tools && !tools->is_array()) {
+        r.fail(type_error("tools", "an array of tools"));
+    } else if (tools && !tools->empty()) {
+        r.fail(unsupported_error("tools", "tool use is not supported by this server yet."));
+    }
+    const json* choice = r.raw("tool_choice");
+    if (!choice) {
+        return;
+    }
+    if (!choice->is_object() || !choice->contains("type") || !(*choice)["type"].is_string()) {
+        r.fail(type_error("tool_choice", "an object with a string 'type'"));
+    } else if ((*choice)["type"] != "auto" && (*choice)["type"] != "none") {
+        r.fail(unsupported_error("tool_choice", "tool use is not supported by this server yet."));
+    }
+}
+
 void read_conversation(object_reader& r, core::chat_request& out) {
     if (auto model = r.string("model")) {
         out.model = *model;
@@ -351,7 +392,8 @@ void read_conversation(object_reader& r, core::chat_request& out) {
     read_system(r, out);
     read_messages(r, out);
     read_thinking(r);
-    refuse_unsupported(r, {"tools", "tool_choice", "mcp_servers"});
+    read_tools(r);
+    refuse_unsupported(r, {"mcp_servers"});
 }
 
 }  // namespace
@@ -366,6 +408,9 @@ core::expected<core::chat_request> parse_messages_request(const std::string& bod
     read_conversation(r, out);
     if (auto max_tokens = r.integer("max_tokens", 1, std::numeric_limits<int32_t>::max())) {
         out.max_tokens = static_cast<int32_t>(*max_tokens);
+        // Clients send what their own model could write (4096, 32000); here
+        // the answer ends where the context does, with stop_reason max_tokens.
+        out.max_tokens_is_cap = true;
     } else if (!r.error()) {
         r.fail(missing_error("max_tokens"));  // Anthropic's API requires it too
     }
@@ -376,8 +421,11 @@ core::expected<core::chat_request> parse_messages_request(const std::string& bod
     out.stream = r.boolean("stream").value_or(false);
     read_stop_sequences(r, out);
     read_metadata(r);
+    if (auto tier = r.string("service_tier"); tier && *tier != "auto" && *tier != "standard_only") {
+        r.fail(value_error("service_tier", "must be 'auto' or 'standard_only'."));
+    }
     refuse_unsupported(r, {"container", "context_management"});
-    r.reject_unread({"service_tier"});
+    r.reject_unread();
     if (r.error()) {
         return core::unexpected(*r.error());
     }

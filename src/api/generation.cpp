@@ -231,7 +231,9 @@ core::expected<engine::prompt> prepare(generation_context& c) {
         }
         media = std::move(*expanded);
     }
-    auto prompt = engine::prepare_prompt(c.engine->loaded_model(), c.request, media);
+    auto prompt = engine::prepare_prompt(
+        c.engine->loaded_model(), c.request, media,
+        c.count_only ? engine::prompt_use::count : engine::prompt_use::generate);
     if (!prompt) {
         return core::unexpected(locate_media_error(c.request, std::move(prompt.error())));
     }
@@ -255,6 +257,7 @@ void start_generation(generation_context context) {
 }
 
 void start_token_count(generation_context context, count_responder body) {
+    context.count_only = true;
     auto shared = std::make_shared<generation_context>(std::move(context));
     shared->run_blocking([shared, body = std::move(body)] {
         auto prompt = prepare(*shared);

@@ -34,7 +34,8 @@ struct generation_context {
     engine::engine* engine = nullptr;
     const media::media_gate* gate = nullptr;
     core::chat_request request;
-    std::string grammar;  // set while preparing, from request.output
+    std::string grammar;      // set while preparing, from request.output
+    bool count_only = false;  // the prompt is only counted, never generated from
     std::unique_ptr<formatter> format;
     std::string request_id;
     blocking_runner run_blocking;

@@ -249,49 +249,6 @@ void read_chat_logprobs(object_reader& r, core::chat_request& out) {
     }
 }
 
-// {"name", "description", "schema", "strict"}: the schema is kept as text
-// for the engine, which turns it into a grammar. `strict` asks for what
-// osprey always does, so either value is honoured.
-void read_json_schema(object_reader& format, core::chat_request& out) {
-    const json* spec = format.raw("json_schema");
-    if (!spec) {
-        format.fail(missing_error(format.name("json_schema")));
-        return;
-    }
-    if (!spec->is_object()) {
-        format.fail(type_error(format.name("json_schema"), "an object"));
-        return;
-    }
-    object_reader s(*spec, format.name("json_schema"));
-    auto name = s.string("name");
-    if (!name && !s.error()) {
-        s.fail(missing_error(s.name("name")));
-    } else if (name &&
-               (name->empty() || name->size() > 64 ||
-                name->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789_-") != std::string::npos)) {
-        s.fail(value_error(s.name("name"), "1 to 64 letters, digits, '_' or '-'."));
-    }
-    s.string("description", max_text_bytes);
-    s.boolean("strict");
-    out.output.kind = core::output_kind::json_schema;
-    out.output.schema = "{}";  // no schema: any JSON value
-    out.output.param = s.name("schema");
-    if (const json* schema = s.raw("schema")) {
-        if (!schema->is_object()) {
-            s.fail(type_error(s.name("schema"), "a JSON schema object"));
-        } else if (auto text = schema->dump(); text.size() > max_schema_bytes) {
-            s.fail(length_error(s.name("schema"), max_schema_bytes));
-        } else {
-            out.output.schema = std::move(text);
-        }
-    }
-    s.reject_unread();
-    if (s.error()) {
-        format.fail(*s.error());
-    }
-}
-
 void read_response_format(object_reader& r, core::chat_request& out) {
     const json* format = r.raw("response_format");
     if (!format) {
@@ -307,9 +264,13 @@ void read_response_format(object_reader& r, core::chat_request& out) {
         f.fail(missing_error(f.name("type")));
     } else if (type && *type == "json_object") {
         out.output.kind = core::output_kind::json_object;
-        out.output.param = "response_format";
     } else if (type && *type == "json_schema") {
-        read_json_schema(f, out);
+        // llama.cpp's schema converter and grammar engine can be driven by a
+        // small hostile schema into a crash, unbounded memory or minutes of
+        // CPU (see the README), so client schemas wait until they run bounded.
+        f.fail(unsupported_error(f.name("type"),
+                                 "'json_schema' is not supported by this server "
+                                 "yet; 'json_object' is."));
     } else if (type && *type != "text") {
         f.fail(value_error(f.name("type"), "must be 'text', 'json_object' or 'json_schema'."));
     }

@@ -17,9 +17,6 @@ namespace osprey::api::openai {
 inline constexpr int32_t max_choices = 8;
 inline constexpr int32_t max_top_logprobs = 20;
 inline constexpr int32_t max_stop_sequences = 4;
-// A structured output schema, serialized: far more than any real one, small
-// enough that its grammar is built in milliseconds.
-inline constexpr size_t max_schema_bytes = size_t{64} << 10;
 
 // POST /v1/chat/completions
 core::expected<core::chat_request> parse_chat_request(const std::string& body);

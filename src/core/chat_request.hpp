@@ -45,15 +45,12 @@ struct sampling_params {
     std::optional<uint32_t> seed;
 };
 
-// What the answer must be: free text, any JSON object, or JSON that matches
-// a JSON schema (kept as its serialized text). The engine enforces the last
-// two with a grammar, whatever the model's weights.
-enum class output_kind { text, json_object, json_schema };
+// What the answer must be: free text, or a JSON object, which the engine
+// enforces with a grammar whatever the model's weights.
+enum class output_kind { text, json_object };
 
 struct output_format {
     output_kind kind = output_kind::text;
-    std::string schema;
-    std::string param;  // where the request set it, for error messages
 };
 
 struct chat_request {
@@ -71,6 +68,10 @@ struct chat_request {
     sampling_params sampling;
     output_format output;
     std::optional<int32_t> max_tokens;  // absent: until the context is full
+    // max_tokens is only a cap: a prompt plus max_tokens past the context is
+    // not refused, the answer ends where the context does (Anthropic's
+    // clients ask for far more than a local context holds).
+    bool max_tokens_is_cap = false;
     std::vector<std::string> stop;
     int32_t n = 1;              // independent choices for one prompt
     int32_t top_logprobs = -1;  // -1: no logprobs; 0..20: with that many

@@ -373,7 +373,12 @@ void engine::process_output(slot& s) {
     const llama_vocab* vocab = model_->vocab();
     const auto& job = s.job();
 
-    const llama_token token = s.smp->sample(ctx, s.logits_row);
+    const auto sampled = s.smp->sample(ctx, s.logits_row);
+    if (!sampled) {
+        fail(s, sampled.error());
+        return;
+    }
+    const llama_token token = *sampled;
     ++s.n_generated;
     if (llama_vocab_is_eog(vocab, token)) {
         finish(s, core::finish_reason::stop);

@@ -249,7 +249,8 @@ core::expected<void> check_fits(const model& m, const core::chat_request& r, siz
                                  " tokens. Shorten the prompt.",
                              param));
     }
-    if (r.max_tokens && n_prompt + static_cast<size_t>(*r.max_tokens) > n_ctx) {
+    if (r.max_tokens && !r.max_tokens_is_cap &&
+        n_prompt + static_cast<size_t>(*r.max_tokens) > n_ctx) {
         return core::unexpected(core::make_error(
             core::error_code::context_length_exceeded,
             "This model's maximum context length is " + std::to_string(n_ctx) +
@@ -350,7 +351,7 @@ size_t prompt::n_tokens() const {
 }
 
 core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& r,
-                                      const std::vector<media_expansion>& media) {
+                                      const std::vector<media_expansion>& media, prompt_use use) {
     auto p = tokenize_request(m, r, media);
     if (!p) {
         return core::unexpected(p.error());
@@ -365,6 +366,9 @@ core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& 
     if (!p->media.empty() && p->media.back().at == p->tokens.size()) {
         return core::unexpected(
             core::make_error(core::error_code::internal, "the rendered prompt ends with media"));
+    }
+    if (use == prompt_use::count) {
+        return p;
     }
     if (auto ok = check_fits(m, r, p->n_tokens()); !ok) {
         return core::unexpected(ok.error());

@@ -22,6 +22,10 @@ struct prompt {
     size_t n_tokens() const;
 };
 
+// What a prompt is prepared for: to be generated from, or only to be counted
+// (which needs neither the context check nor the projector's encoding).
+enum class prompt_use { generate, count };
+
 // Renders a request's messages with the model's chat template (or takes its
 // raw prompt) and tokenizes the result. Thread-safe: reads only the model's
 // vocabulary and templates, so it runs off the engine thread.
@@ -31,10 +35,12 @@ struct prompt {
 // and tokenized with the model's projector.
 //
 // Errors: context_length_exceeded when the prompt, or the prompt plus
-// max_tokens, does not fit one sequence's context; invalid_value for an empty
+// max_tokens, does not fit one sequence's context (for counting, only when
+// the prompt's bytes alone are far past it); invalid_value for an empty
 // prompt or media that cannot be decoded (naming the part); internal when
 // the template fails to render.
 core::expected<prompt> prepare_prompt(const model& m, const core::chat_request& r,
-                                      const std::vector<media_expansion>& media = {});
+                                      const std::vector<media_expansion>& media = {},
+                                      prompt_use use = prompt_use::generate);
 
 }  // namespace osprey::engine

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <numeric>
 #include <vector>
 
@@ -53,9 +54,16 @@ sampler::~sampler() {
     llama_sampler_free(chain_);
 }
 
-int32_t sampler::sample(llama_context* ctx, int32_t row) {
-    // llama_sampler_sample also accepts the token into the chain's state.
-    return llama_sampler_sample(chain_, ctx, row);
+core::expected<int32_t> sampler::sample(llama_context* ctx, int32_t row) {
+    try {
+        // llama_sampler_sample also accepts the token into the chain's state.
+        return llama_sampler_sample(chain_, ctx, row);
+    } catch (const std::exception& e) {
+        core::error err = core::make_error(core::error_code::internal,
+                                           "The model failed to generate a response.");
+        err.internal_detail = std::string("sampling threw: ") + e.what();
+        return core::unexpected(std::move(err));
+    }
 }
 
 core::token_logprob compute_logprob(const float* logits, int32_t n_vocab, int32_t token,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/chat_request.hpp"
+#include "core/error.hpp"
 #include "core/events.hpp"
 
 struct llama_context;
@@ -27,8 +28,9 @@ public:
     sampler& operator=(const sampler&) = delete;
 
     // Samples from the logits of batch row `row` and records the token for
-    // the penalties.
-    int32_t sample(llama_context* ctx, int32_t row);
+    // the penalties and the grammar. Errors: internal, when llama.cpp throws
+    // (a grammar that no token can continue does).
+    core::expected<int32_t> sample(llama_context* ctx, int32_t row);
 
 private:
     llama_sampler* chain_ = nullptr;

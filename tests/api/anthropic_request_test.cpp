@@ -93,6 +93,33 @@ TEST(ParseMessagesRequest, AFinalAssistantTurnIsAPrefill) {
     EXPECT_EQ(r->messages.back().role, core::role::assistant);
 }
 
+TEST(ParseMessagesRequest, RefusesWhatAnthropicRefuses) {
+    auto e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": "Count"}, {"role": "assistant", "content": "1, 2, "}]})");
+    EXPECT_EQ(e.param, "messages[1].content");
+    EXPECT_NE(e.public_message.find("whitespace"), std::string::npos);
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": ""}]})");
+    EXPECT_EQ(e.param, "messages[0].content");
+    e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": []}]})");
+    EXPECT_EQ(e.param, "messages[0].content");
+    EXPECT_EQ(messages_error(with(R"("service_tier": 42)")).param, "service_tier");
+    EXPECT_EQ(messages_error(with(R"("service_tier": "priority")")).param, "service_tier");
+    EXPECT_TRUE(parse_messages_request(with(R"("service_tier": "auto")")));
+    // An empty final assistant turn is a prefill of nothing, which Anthropic allows.
+    EXPECT_TRUE(parse_messages_request(R"({"model": "m", "max_tokens": 8, "messages": [
+        {"role": "user", "content": "x"}, {"role": "assistant", "content": ""}]})"));
+}
+
+// Anthropic's clients ask for what their own model could write; here the
+// answer ends where the context does instead of the request being refused.
+TEST(ParseMessagesRequest, MaxTokensIsACap) {
+    auto r = parse_messages_request(with(""));
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->max_tokens_is_cap);
+}
+
 TEST(ParseMessagesRequest, TheFirstTurnIsTheUsers) {
     auto e = messages_error(
         R"({"model": "m", "max_tokens": 8, "messages": [{"role": "assistant", "content": "x"}]})");
@@ -105,8 +132,11 @@ TEST(ParseMessagesRequest, TheFirstTurnIsTheUsers) {
 
 // What osprey cannot honour yet is refused by name, never dropped.
 TEST(ParseMessagesRequest, RefusesWhatItCannotHonour) {
-    EXPECT_EQ(messages_error(with(R"("tools": [])")).code, core::error_code::unsupported_parameter);
-    EXPECT_EQ(messages_error(with(R"("tool_choice": {"type": "auto"})")).param, "tool_choice");
+    EXPECT_EQ(messages_error(with(R"("tools": [{"name": "f", "input_schema": {}}])")).code,
+              core::error_code::unsupported_parameter);
+    EXPECT_EQ(messages_error(with(R"("tool_choice": {"type": "any"})")).param, "tool_choice");
+    // No tools at all, as some clients say on every request, is honoured.
+    EXPECT_TRUE(parse_messages_request(with(R"("tools": [], "tool_choice": {"type": "auto"})")));
     EXPECT_EQ(
         messages_error(with(R"("thinking": {"type": "enabled", "budget_tokens": 1024})")).param,
         "thinking");

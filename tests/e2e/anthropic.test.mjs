@@ -152,6 +152,22 @@ describeEachModel('anthropic messages', (model) => {
         assert.ok(!msg.content[0].text.startsWith('Once upon a time'), msg.content[0].text);
     });
 
+    it('counts a prompt longer than the context, and ends an answer where the context does', async () => {
+        // The suite's servers run with --ctx-size 512.
+        const long = [{ role: 'user', content: 'once upon a time '.repeat(300) }];
+        const counted = await client().messages.countTokens({ model: model.id, messages: long });
+        assert.ok(counted.input_tokens > 512, `${counted.input_tokens} tokens`);
+        await expectAnthropicError(client().messages.create(ask({ messages: long })),
+            { status: 400, errorClass: BadRequestError, type: 'invalid_request_error' });
+        // max_tokens far past the context is a cap, as clients send it.
+        const msg = await client().messages.create(ask({ max_tokens: 100000 }));
+        assert.ok(['end_turn', 'max_tokens'].includes(msg.stop_reason), msg.stop_reason);
+        const used = msg.usage.input_tokens + msg.usage.cache_read_input_tokens + msg.usage.output_tokens;
+        // The last token is sampled from the context's last position and needs none of its own.
+        assert.ok(used <= 512 + 1, `${used} tokens in a 512-token context`);
+        assert.ok(used > 400, `the answer ran to the context's end: ${used} tokens`);
+    });
+
     it('refuses bad requests in Anthropic\'s shape, streamed or not', async () => {
         await expectAnthropicError(client().messages.create({ ...ask(), max_tokens: undefined }),
             { status: 400, errorClass: BadRequestError, type: 'invalid_request_error' });

@@ -105,18 +105,13 @@ TEST_F(EngineTest, GeneratesUpToMaxTokensThenFinishesWithLength) {
     EXPECT_FALSE(sink->text(0).empty());
 }
 
-// Whatever the weights, the answer holds to the schema: at temperature 1,
-// over several seeds, each answer is complete JSON with exactly the values
-// the schema allows.
-TEST_F(EngineTest, AGrammarHoldsTheAnswerToTheSchema) {
-    core::output_format format;
-    format.kind = core::output_kind::json_schema;
-    format.schema = R"({"type": "object", "properties": {
-        "answer": {"enum": ["yes", "no"]},
-        "count": {"type": "integer", "minimum": 0, "maximum": 9}},
-        "required": ["answer", "count"], "additionalProperties": false})";
-    auto grammar = output_grammar(engine_->loaded_model(), format);
-    ASSERT_TRUE(grammar) << grammar.error().public_message;
+// Whatever the weights, the answer is a JSON object: at temperature 1, over
+// several seeds, each answer opens an object, and each that ends by itself
+// is a whole one.
+TEST_F(EngineTest, AGrammarHoldsTheAnswerToAJsonObject) {
+    auto grammar = output_grammar(engine_->loaded_model(), {core::output_kind::json_object});
+    ASSERT_TRUE(grammar) << grammar.error().internal_detail;
+    int whole = 0;
     for (uint32_t seed = 1; seed <= 4; ++seed) {
         auto sink = std::make_shared<recording_sink>(1);
         auto job = job_for("Tell me a story.", 60, sink);
@@ -125,27 +120,31 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToTheSchema) {
         job.sampling.seed = seed;
         ASSERT_TRUE(engine_->submit(std::move(job)));
         ASSERT_TRUE(sink->wait_finished(1));
-        EXPECT_EQ(sink->finished().at(0).reason, core::finish_reason::stop);
-        const auto answer = nlohmann::json::parse(sink->text(0), nullptr, false);
-        ASSERT_TRUE(answer.is_object()) << sink->text(0);
-        EXPECT_EQ(answer.size(), 2u) << sink->text(0);
-        EXPECT_TRUE(answer["answer"] == "yes" || answer["answer"] == "no") << sink->text(0);
-        ASSERT_TRUE(answer["count"].is_number_integer()) << sink->text(0);
-        EXPECT_LE(answer["count"].get<int>(), 9);
-        EXPECT_GE(answer["count"].get<int>(), 0);
+        const std::string text = sink->text(0);
+        EXPECT_EQ(text.substr(text.find_first_not_of(" \t\n"), 1), "{") << text;
+        if (sink->finished().at(0).reason == core::finish_reason::stop) {
+            EXPECT_TRUE(nlohmann::json::parse(text, nullptr, false).is_object()) << text;
+            ++whole;
+        }
     }
+    EXPECT_GT(whole, 0);
+    EXPECT_EQ(output_grammar(engine_->loaded_model(), {}).value_or("?"), "");
 }
 
-TEST_F(EngineTest, RefusesASchemaItCannotEnforce) {
-    core::output_format format;
-    format.kind = core::output_kind::json_schema;
-    format.schema = R"({"$ref": "#/definitions/missing"})";
-    format.param = "response_format.json_schema.schema";
-    auto grammar = output_grammar(engine_->loaded_model(), format);
-    ASSERT_FALSE(grammar);
-    EXPECT_EQ(grammar.error().code, core::error_code::invalid_value);
-    EXPECT_EQ(grammar.error().param, format.param);
-    EXPECT_EQ(output_grammar(engine_->loaded_model(), {}).value_or("?"), "");
+// A grammar that no token can continue makes llama.cpp throw while
+// sampling: the choice fails, and the engine serves on.
+TEST_F(EngineTest, AGrammarWithNoWayOnFailsTheChoiceOnly) {
+    auto stuck = std::make_shared<recording_sink>(1);
+    auto job = job_for("Tell me a story.", 8, stuck);
+    job.grammar = R"(root ::= "{" [\x00])";
+    ASSERT_TRUE(engine_->submit(std::move(job)));
+    EXPECT_FALSE(stuck->wait_finished(1));
+    EXPECT_TRUE(stuck->failed());
+
+    auto next = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Tell me a story.", 4, next)));
+    ASSERT_TRUE(next->wait_finished(1));
+    EXPECT_EQ(next->finished().size(), 1u);
 }
 
 // The second request with a prompt finds all of it but the last token in the

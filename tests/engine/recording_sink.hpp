@@ -49,6 +49,10 @@ public:
         std::lock_guard lock(mutex_);
         return finished_;
     }
+    bool failed() {
+        std::lock_guard lock(mutex_);
+        return failed_;
+    }
     int events() {
         std::lock_guard lock(mutex_);
         return events_;
