@@ -1,0 +1,94 @@
+// The driver behind bench/prefix_reuse. Time to first token is measured from sending the
+// request to the first SSE event that carries text, with fetch on loopback.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const rounds = Number(process.argv[2]);
+const model = process.argv[3] || (existsSync('../shared/models/stories260K.gguf')
+    ? '../shared/models/stories260K.gguf' : 'build/test-model.gguf');
+const SYSTEM_WORDS = 700;
+
+const server = spawn('build/osprey', ['serve', '--model', model, '--host', '127.0.0.1',
+    '--port', '0', '--ctx-size', '4096', '--parallel', '2']);
+let log = '';
+server.stderr.on('data', (d) => {
+    if (log.length < 1 << 16) {
+        log += d;
+    }
+});
+process.on('exit', () => server.kill('SIGKILL'));
+
+async function waitReady() {
+    for (let i = 0; i < 300; ++i) {
+        const port = /http\.listening.*port=(\d+)/.exec(log)?.[1];
+        if (port && await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) {
+            return `http://127.0.0.1:${port}`;
+        }
+        await sleep(100);
+    }
+    throw new Error(`server not ready:\n${log}`);
+}
+
+// Words drawn with a seeded generator, so each round's system prompt is new to the server.
+function systemPrompt(seed) {
+    const words = ['cat', 'dog', 'tree', 'sun', 'ball', 'happy', 'little', 'girl', 'boy', 'park',
+        'red', 'big', 'friend', 'play', 'jump', 'run', 'home', 'mom', 'toy', 'sky'];
+    let x = seed * 2654435761 % 4294967296;
+    return Array.from({ length: SYSTEM_WORDS }, () => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return words[x % words.length];
+    }).join(' ');
+}
+
+async function firstToken(origin, id, system, question) {
+    const began = performance.now();
+    const res = await fetch(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+            model: id, max_tokens: 2, temperature: 0, stream: true,
+            stream_options: { include_usage: true },
+            messages: [{ role: 'system', content: system }, { role: 'user', content: question }],
+        }),
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let ttft;
+    for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+            break;
+        }
+        text += decoder.decode(value, { stream: true });
+        if (ttft === undefined && /"content":"[^"]/.test(text)) {
+            ttft = performance.now() - began;
+        }
+    }
+    const usage = JSON.parse(/data: (\{.*"usage":\{"prompt_tokens".*\})\n/.exec(text)[1]).usage;
+    return { ttft, prompt: usage.prompt_tokens, cached: usage.prompt_tokens_details.cached_tokens };
+}
+
+const origin = await waitReady();
+const id = (await fetch(`${origin}/v1/models`).then((r) => r.json())).data[0].id;
+await firstToken(origin, id, systemPrompt(0), 'Warm up.');
+const rows = [];
+for (let round = 1; round <= rounds; ++round) {
+    const system = systemPrompt(round);
+    const first = await firstToken(origin, id, system, 'What did the cat do?');
+    const second = await firstToken(origin, id, system, 'Where did the dog go?');
+    rows.push({ first, second });
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`model ${model}, system prompt ${rows[0].first.prompt} tokens, ${rounds} rounds`);
+console.log('round  first ttft (cached)   second ttft (cached)   ratio');
+rows.forEach(({ first, second }, i) => {
+    console.log(`${String(i + 1).padStart(5)}  ${first.ttft.toFixed(1).padStart(8)} ms (${first.cached})`
+        + `   ${second.ttft.toFixed(1).padStart(8)} ms (${second.cached})`
+        + `   ${(first.ttft / second.ttft).toFixed(1)}x`);
+});
+const ratio = median(rows.map((r) => r.first.ttft)) / median(rows.map((r) => r.second.ttft));
+console.log(`median first / median second: ${ratio.toFixed(1)}x`);
+process.exit(0);
