@@ -26,12 +26,35 @@ std::string pattern_for(format f) {
     return "%Y-%m-%dT%H:%M:%S.%e %l %n %v";
 }
 
+// The characters besides the ASCII controls that some readers take for a
+// line break: NEL (U+0085) and the line and paragraph separators (U+2028,
+// U+2029). Returns the escape for the one starting at `at`, if one does.
+const char* line_break_escape(std::string_view s, size_t at) {
+    const std::string_view rest = s.substr(at);
+    if (rest.starts_with("\xc2\x85")) {
+        return "\\u0085";
+    }
+    if (rest.starts_with("\xe2\x80\xa8")) {
+        return "\\u2028";
+    }
+    if (rest.starts_with("\xe2\x80\xa9")) {
+        return "\\u2029";
+    }
+    return nullptr;
+}
+
 void append_json_string(std::string& out, std::string_view raw) {
     // A client's bytes (a path, a header) may be any bytes; a JSON line must
     // be UTF-8 to parse at all.
     const std::string s = sanitize_utf8(raw);
     out += '"';
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (const char* escape = line_break_escape(s, i)) {
+            out += escape;
+            i += s[i] == '\xc2' ? 1 : 2;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -51,12 +74,14 @@ void append_json_string(std::string& out, std::string_view raw) {
     out += '"';
 }
 
+// Anything but printable ASCII is quoted, and so written as JSON escapes
+// it: broken UTF-8 replaced, and no byte that any reader takes for a break.
 bool needs_quotes(std::string_view s) {
     if (s.empty()) {
         return true;
     }
     for (unsigned char c : s) {
-        if (c <= 0x20 || c == '"' || c == '=' || c == '\\' || c == 0x7f) {
+        if (c <= 0x20 || c == '"' || c == '=' || c == '\\' || c >= 0x7f) {
             return true;
         }
     }

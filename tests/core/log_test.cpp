@@ -34,5 +34,21 @@ TEST_F(LogFormat, JsonLinesStayUtf8WhateverTheClientSent) {
               "\"event\":\"e\",\"path\":\"/\xef\xbf\xbd\xef\xbf\xbd\"");
 }
 
+// Regression (found by the log_event fuzzer): NEL and the Unicode line
+// separators went into text lines as they were, and some log viewers break
+// lines at them; broken UTF-8 went in raw too.
+TEST_F(LogFormat, NoValueHoldsALineBreakOfAnyKind) {
+    configure(format::text, spdlog::level::info);
+    EXPECT_EQ(format_event("e", {{"path",
+                                  "/a\xc2\x85"
+                                  "b\xe2\x80\xa8"
+                                  "c\xe2\x80\xa9"}}),
+              R"(e path="/a\u0085b\u2028c\u2029")");
+    EXPECT_EQ(format_event("e", {{"model", "caf\xc3\xa9"}}), "e model=\"caf\xc3\xa9\"");
+    EXPECT_EQ(format_event("e", {{"path", "/\xff"}}), "e path=\"/\xef\xbf\xbd\"");
+    configure(format::json, spdlog::level::info);
+    EXPECT_EQ(format_event("e", {{"s", "x\xe2\x80\xa8y"}}), R"("event":"e","s":"x\u2028y")");
+}
+
 }  // namespace
 }  // namespace osprey::core::log

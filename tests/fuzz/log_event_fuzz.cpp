@@ -1,7 +1,8 @@
 // The escaping of structured log values (src/core/log.cpp), in both output
 // formats, with fuzzed values: any bytes a client sends (a path, a header, a
 // model name) may become a value. Whatever they are, an event stays on one
-// line with no control byte, and a JSON event stays JSON whose values are
+// line with no control byte nor Unicode line break, its text form is UTF-8,
+// and a JSON event stays JSON whose values are
 // the client's bytes with only broken UTF-8 replaced.
 #include <cstddef>
 #include <cstdint>
@@ -19,9 +20,14 @@ namespace {
 
 using namespace osprey;
 
+// No ASCII control, and none of the characters that some readers break
+// lines at: NEL, U+2028, U+2029.
 void check_one_line(const std::string& line) {
     for (const unsigned char c : line) {
         OSPREY_FUZZ_CHECK(c >= 0x20 && c != 0x7f);
+    }
+    for (const char* line_break : {"\xc2\x85", "\xe2\x80\xa8", "\xe2\x80\xa9"}) {
+        OSPREY_FUZZ_CHECK(line.find(line_break) == std::string::npos);
     }
 }
 
@@ -61,6 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     }
     const std::string line = core::log::format_event("fuzz.event", {{"a", a}, {"b", b}});
     check_one_line(line);
+    OSPREY_FUZZ_CHECK(core::sanitize_utf8(line) == line);
     OSPREY_FUZZ_CHECK(line.rfind("fuzz.event a=", 0) == 0);
     return 0;
 }
