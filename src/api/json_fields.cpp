@@ -34,6 +34,23 @@ core::error unsupported_error(const std::string& param, const std::string& messa
                             "Unsupported parameter '" + param + "': " + message, param);
 }
 
+const json* message_array(object_reader& r) {
+    const json* messages = r.raw("messages");
+    if (!messages) {
+        r.fail(missing_error("messages"));
+    } else if (!messages->is_array()) {
+        r.fail(type_error("messages", "an array of messages"));
+    } else if (messages->empty()) {
+        r.fail(value_error("messages", "at least one message is required."));
+    } else if (messages->size() > max_messages) {
+        r.fail(value_error("messages", "at most " + std::to_string(max_messages) +
+                                           " messages are allowed in one request."));
+    } else {
+        return messages;
+    }
+    return nullptr;
+}
+
 core::expected<json> parse_body(const std::string& body) {
     auto parsed = parse_strict_json(body, max_json_depth);
     if (!parsed) {

@@ -71,6 +71,10 @@ private:
     std::optional<core::error> error_;
 };
 
+// The body's "messages": a non-empty array of at most max_messages. Returns
+// nothing, with the failure recorded in `r`, for anything else.
+const json* message_array(object_reader& r);
+
 core::error missing_error(const std::string& param);
 core::error type_error(const std::string& param, const char* expected);
 core::error value_error(const std::string& param, const std::string& message);

@@ -204,22 +204,8 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
 }
 
 void read_messages(object_reader& r, core::chat_request& out) {
-    const json* messages = r.raw("messages");
+    const json* messages = message_array(r);
     if (!messages) {
-        r.fail(missing_error("messages"));
-        return;
-    }
-    if (!messages->is_array()) {
-        r.fail(type_error("messages", "an array of messages"));
-        return;
-    }
-    if (messages->empty()) {
-        r.fail(value_error("messages", "at least one message is required."));
-        return;
-    }
-    if (messages->size() > max_messages) {
-        r.fail(value_error("messages", "at most " + std::to_string(max_messages) +
-                                           " messages are allowed in one request."));
         return;
     }
     for (size_t i = 0; i < messages->size(); ++i) {

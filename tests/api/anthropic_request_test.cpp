@@ -77,8 +77,9 @@ TEST(ParseMessagesRequest, RangesAreAnthropics) {
 
 TEST(ParseMessagesRequest, TurnsOfOneRoleAreCombined) {
     auto r = parse_messages_request(R"({"model": "m", "max_tokens": 8, "messages": [
-        {"role": "user", "content": "a"}, {"role": "user", "content": [{"type": "text",
-        "text": "b"}]}, {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"}]})");
+        {"role": "user", "content": "a"},
+        {"role": "user", "content": [{"type": "text", "text": "b"}]},
+        {"role": "assistant", "content": "c"}, {"role": "user", "content": "d"}]})");
     ASSERT_TRUE(r) << r.error().public_message;
     ASSERT_EQ(r->messages.size(), 3u);
     ASSERT_EQ(r->messages[0].parts.size(), 2u);
