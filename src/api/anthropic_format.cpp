@@ -22,6 +22,7 @@ const char* error_type(core::error_code code) {
     case 413: return "request_too_large";
     case 429: return "rate_limit_error";
     case 503: return "overloaded_error";
+    case 504: return "timeout_error";
     default: return core::http_status(code) >= 500 ? "api_error" : "invalid_request_error";
     }
 }

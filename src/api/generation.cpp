@@ -132,6 +132,16 @@ private:
 };
 
 void submit_prepared(generation_context& c, engine::prompt prompt) {
+    // A deadline that passed while the media was fetched or the prompt
+    // prepared is answered now, before any stream starts.
+    if (std::chrono::steady_clock::now() >= c.deadline) {
+        core::log::warn(*logger(), "generation.timeout",
+                        {{"req", c.request_id}, {"state", "preparing"}});
+        c.respond_error(
+            core::make_error(core::error_code::timeout,
+                             "The request ran past the server's time limit and was stopped."));
+        return;
+    }
     auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,
                                                   c.request_id, c.respond_error, c.in_flight);
     // Whether streaming or not, a client that leaves stops its generation.
@@ -150,6 +160,7 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
     job.stop = c.request.stop;
     job.n = c.request.n;
     job.top_logprobs = c.request.top_logprobs;
+    job.deadline = c.deadline;
     job.sink = sink;
     const auto prompt_tokens = static_cast<int32_t>(job.prompt.n_tokens());
     if (auto ok = c.engine->submit(std::move(job)); !ok) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,8 @@ struct generation_context {
     bool count_only = false;  // the prompt is only counted, never generated from
     std::unique_ptr<formatter> format;
     std::string request_id;
+    // Past it, the engine stops the request (error_code::timeout).
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     blocking_runner run_blocking;
     error_responder respond_error;
 };

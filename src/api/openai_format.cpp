@@ -26,6 +26,7 @@ const char* error_type(core::error_code code) {
     case 429: return "rate_limit_error";
     case 500: return "server_error";
     case 503: return "service_unavailable_error";
+    case 504: return "timeout_error";
     default: return "invalid_request_error";
     }
 }

@@ -204,6 +204,9 @@ std::optional<generation_context> service::admit(const request& r, std::shared_p
     c.gate = options_.gate;
     c.request = std::move(*parsed);
     c.request_id = r.request_id;
+    if (options_.request_timeout.count() > 0) {
+        c.deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    }
     c.run_blocking = options_.run_blocking;
     c.respond_error = [this, ex, path = r.path, id = r.request_id](const core::error& e) {
         respond_error(*ex, path, id, e);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,9 @@ struct service_options {
     std::vector<std::string> other_ids;  // also accepted in requests (the stem, under an alias)
     blocking_runner run_blocking;
     const media::media_gate* gate = nullptr;  // every media part goes through it
+    // How long a generating request may take from its arrival, queue and
+    // media fetches included (--request-timeout); zero: no limit.
+    std::chrono::milliseconds request_timeout{0};
 };
 
 // Every route osprey serves, and the one place that turns an error into an

@@ -39,6 +39,13 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->envname("OSPREY_BATCH_SIZE")
         ->check(CLI::Range(32, 65536))
         ->capture_default_str();
+    serve
+        .add_option("-u,--ubatch-size", o.ubatch_size,
+                    "tokens computed at once within a decode step, at most the batch size "
+                    "(0: the batch size, at most 512)")
+        ->envname("OSPREY_UBATCH_SIZE")
+        ->check(CLI::Range(0, 65536))
+        ->capture_default_str();
     serve.add_option("--flash-attn", o.flash_attn, "flash attention: auto, on or off")
         ->envname("OSPREY_FLASH_ATTN")
         ->check(CLI::IsMember({"auto", "on", "off"}))
@@ -77,6 +84,13 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
                     "seconds SIGTERM waits for running requests before stopping them")
         ->envname("OSPREY_DRAIN_TIMEOUT")
         ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    serve
+        .add_option("--request-timeout", o.request_timeout_s,
+                    "seconds a generating request may take, queue included, before it is "
+                    "stopped with a 504 (0: no limit)")
+        ->envname("OSPREY_REQUEST_TIMEOUT")
+        ->check(CLI::Range(0.0, 86400.0))
         ->capture_default_str();
     serve.add_option("--api-key", o.api_key, "require this key on every route but /health")
         ->envname("OSPREY_API_KEY");

@@ -19,6 +19,7 @@ struct serve_options {
     int32_t parallel = 4;
     int32_t threads = 0;
     int32_t batch_size = 512;
+    int32_t ubatch_size = 0;  // 0: the batch size, at most 512
     std::string flash_attn = "auto";
     int32_t max_queue = 64;
     std::string alias;
@@ -27,6 +28,7 @@ struct serve_options {
     std::size_t max_body_bytes = 32u << 20;
     int32_t read_timeout_s = 30;
     double drain_timeout_s = 30;
+    double request_timeout_s = 600;  // 0: no limit
     std::string api_key;
     std::string api_key_file;
     std::vector<std::string> cors_origins;

@@ -75,6 +75,13 @@ void log_loaded(const engine::model_info& info, const serve_options& o) {
                      {"parallel", o.parallel},
                      {"chat_template", info.has_chat_template ? "model" : "fallback"},
                      {"projector", info.has_projector}});
+    constexpr double mib = 1 << 20;
+    core::log::info(*logger(), "model.memory",
+                    {{"kv_cache_mib", std::round(info.kv_cache_bytes / mib * 10) / 10},
+                     {"ctx_per_sequence", info.n_ctx_seq},
+                     {"parallel", info.parallel},
+                     {"compute_mib", std::round(info.compute_bytes / mib * 10) / 10},
+                     {"available_mib", std::round(info.available_bytes / mib)}});
     if (info.name.find("random weights") != std::string::npos) {
         core::log::warn(*logger(), "model.random_weights",
                         {{"note", "this is a generated test model: its answers are random"}});
@@ -128,6 +135,8 @@ api::service_options service_options_for(const serve_options& o, runtime& rt,
         asio::post(rt.blocking, std::move(work));
     };
     s.gate = gate;
+    s.request_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(std::llround(o.request_timeout_s * 1000)));
     return s;
 }
 
@@ -151,6 +160,13 @@ bool check_settings(const serve_options& o, std::string& api_key) {
         return false;
     }
     api_key = std::move(*key);
+    if (o.ubatch_size > o.batch_size) {
+        core::log::error(*logger(), "config.invalid",
+                         {{"reason", "--ubatch-size (" + std::to_string(o.ubatch_size) +
+                                         ") may not exceed --batch-size (" +
+                                         std::to_string(o.batch_size) + ")"}});
+        return false;
+    }
     if (auto ok = engine::check_model_file(o.model_path); !ok) {
         core::log::error(*logger(), "model.load_failed", {{"detail", ok.error().internal_detail}});
         return false;
@@ -159,8 +175,16 @@ bool check_settings(const serve_options& o, std::string& api_key) {
 }
 
 std::unique_ptr<engine::engine> load_engine(const serve_options& o) {
-    engine::model_options mo{o.model_path, o.mmproj_path, o.ctx_size,   o.parallel,
-                             o.threads,    o.batch_size,  o.flash_attn, o.media_cache_mib << 20};
+    engine::model_options mo;
+    mo.model_path = o.model_path;
+    mo.mmproj_path = o.mmproj_path;
+    mo.ctx_size = o.ctx_size;
+    mo.parallel = o.parallel;
+    mo.threads = o.threads;
+    mo.batch_size = o.batch_size;
+    mo.ubatch_size = o.ubatch_size;
+    mo.flash_attn = o.flash_attn;
+    mo.media_cache_bytes = o.media_cache_mib << 20;
     auto loaded = engine::model::load(mo, terminal_progress());
     if (!loaded) {
         core::log::error(*logger(), "model.load_failed",

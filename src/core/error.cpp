@@ -23,6 +23,7 @@ int http_status(error_code code) {
     case error_code::too_many_requests: return 429;
     case error_code::internal: return 500;
     case error_code::unavailable: return 503;
+    case error_code::timeout: return 504;
     }
     return 500;
 }
@@ -48,6 +49,7 @@ const char* name(error_code code) {
     case error_code::too_many_requests: return "rate_limit_exceeded";
     case error_code::internal: return "internal_error";
     case error_code::unavailable: return "unavailable";
+    case error_code::timeout: return "request_timeout";
     }
     return "internal_error";
 }

@@ -29,6 +29,7 @@ enum class error_code {
     too_many_requests,        // 429
     internal,                 // 500
     unavailable,              // 503: loading or shutting down
+    timeout,                  // 504: the request ran past --request-timeout
 };
 
 // One error with two messages: `public_message` is safe to send to any

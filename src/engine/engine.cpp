@@ -32,6 +32,11 @@ uint32_t choice_seed(const core::sampling_params& p, int32_t index) {
     return generator();
 }
 
+core::error timeout_error() {
+    return core::make_error(core::error_code::timeout,
+                            "The request ran past the server's time limit and was stopped.");
+}
+
 void add_to_batch(llama_batch& b, llama_token token, llama_pos pos, llama_seq_id seq, bool logits) {
     const int32_t i = b.n_tokens++;
     b.token[i] = token;
@@ -141,6 +146,7 @@ void engine::run() {
     llama_batch batch = llama_batch_init(n_batch, 0, 1);
     while (wait_for_work()) {
         release_cancelled();
+        expire_running();
         step(batch);
     }
     llama_batch_free(batch);
@@ -162,6 +168,10 @@ bool engine::wait_for_work() {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || busy(); });
     if (stopping_) {
         return false;
+    }
+    const auto expired = take_expired_queued();
+    for (const auto& task : expired) {
+        task.job->sink->on_event(core::choice_failed{task.index, timeout_error()});
     }
     while (!queue_.empty()) {
         choice_task task = std::move(queue_.front());
@@ -249,6 +259,41 @@ void engine::admit(slot& s, choice_task task) {
                       {"seq", s.seq_id},
                       {"prompt_tokens", job.prompt.n_tokens()},
                       {"reused_tokens", reuse}});
+}
+
+// Called with mutex_ held: removes the queued choices whose deadline passed
+// while they waited for a sequence.
+std::vector<engine::choice_task> engine::take_expired_queued() {
+    std::vector<choice_task> expired;
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(queue_, [&](choice_task& t) {
+        if (t.job->deadline > now || t.job->sink->cancelled()) {
+            return false;
+        }
+        core::log::warn(*logger(), "engine.timeout",
+                        {{"req", t.job->request_id}, {"choice", t.index}, {"state", "queued"}});
+        expired.push_back(std::move(t));
+        return true;
+    });
+    return expired;
+}
+
+// A running choice past its deadline ends before the next decode step. What
+// its sequence decoded stays valid, for a later prompt to reuse.
+void engine::expire_running() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& s : slots_) {
+        if (!s->task || s->job().deadline > now) {
+            continue;
+        }
+        core::log::warn(*logger(), "engine.timeout",
+                        {{"req", s->job().request_id},
+                         {"choice", s->task->index},
+                         {"state", "running"},
+                         {"generated", s->n_generated}});
+        s->job().sink->on_event(core::choice_failed{s->task->index, timeout_error()});
+        release(*s);
+    }
 }
 
 // A client that went away frees its sequences before the next decode step.

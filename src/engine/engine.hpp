@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,6 +31,9 @@ struct generation_job {
     std::vector<std::string> stop;
     int32_t n = 1;
     int32_t top_logprobs = -1;
+    // When the request must be over (--request-timeout): past it, its
+    // choices fail with error_code::timeout, queued or running.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     std::shared_ptr<core::event_sink> sink;
 };
 
@@ -43,6 +47,9 @@ struct generation_job {
 // prompt, and decodes only the rest: a repeated system prompt, or the earlier
 // turns of a conversation, cost nothing the second time. Only text before
 // the prompt's first media chunk is reused.
+//
+// A job past its deadline fails with error_code::timeout: between steps when
+// it runs, at the next step when it waits in the queue.
 class engine {
 public:
     // Starts the engine thread. `max_queue` bounds the choices waiting for a
@@ -74,6 +81,8 @@ private:
     slot* best_slot(const generation_job& job);
     void admit(slot& s, choice_task task);
     void release_cancelled();
+    void expire_running();
+    std::vector<choice_task> take_expired_queued();
     bool step(llama_batch& batch);
     void evaluate_media();
     core::expected<void> evaluate_media(slot& s);

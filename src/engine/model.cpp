@@ -1,6 +1,7 @@
 #include "engine/model.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include <mtmd.h>
 
 #include "engine/fallback_template.hpp"
+#include "engine/memory_plan.hpp"
 
 namespace osprey::engine {
 
@@ -72,7 +74,8 @@ llama_context_params context_params(const model_options& o, int32_t n_ctx_seq) {
     p.kv_unified = false;
     p.n_ctx = static_cast<uint32_t>(n_ctx_seq) * p.n_seq_max;
     p.n_batch = static_cast<uint32_t>(o.batch_size);
-    p.n_ubatch = std::min<uint32_t>(p.n_batch, 512);
+    p.n_ubatch = o.ubatch_size > 0 ? static_cast<uint32_t>(o.ubatch_size)
+                                   : std::min<uint32_t>(p.n_batch, 512);
     p.n_threads = o.threads > 0 ? o.threads : default_threads();
     p.n_threads_batch = p.n_threads;
     p.no_perf = true;
@@ -121,7 +124,29 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
         n_ctx_seq =
             info.n_ctx_train > 0 ? std::min(info.n_ctx_train, default_ctx_cap) : default_ctx_cap;
     }
-    m->context_ = llama_init_from_model(m->model_, context_params(options, n_ctx_seq));
+    if (uint64_t{static_cast<uint32_t>(n_ctx_seq)} * static_cast<uint32_t>(options.parallel) >
+        UINT32_MAX) {
+        return core::unexpected(
+            load_error(options.model_path,
+                       "--ctx-size times --parallel exceeds the 4294967295 tokens "
+                       "that llama.cpp can address; lower either"));
+    }
+    const llama_context_params cp = context_params(options, n_ctx_seq);
+    llama_model_params quiet = mp;
+    quiet.progress_callback = nullptr;  // the plan loads metadata only
+    auto plan = plan_memory(options.model_path, quiet, cp);
+    if (!plan) {
+        plan.error().internal_detail = "path=" + options.model_path +
+                                       " ctx_per_sequence=" + std::to_string(n_ctx_seq) +
+                                       " parallel=" + std::to_string(options.parallel) +
+                                       " reason=" + plan.error().internal_detail;
+        return core::unexpected(plan.error());
+    }
+    info.parallel = options.parallel;
+    info.kv_cache_bytes = plan->kv_cache_bytes;
+    info.compute_bytes = plan->compute_bytes;
+    info.available_bytes = plan->available_bytes;
+    m->context_ = llama_init_from_model(m->model_, cp);
     if (!m->context_) {
         return core::unexpected(
             load_error(options.model_path, "cannot create the context: " + take_llama_errors()));

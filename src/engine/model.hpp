@@ -26,6 +26,7 @@ struct model_options {
     int32_t parallel = 4;             // sequences decoded together
     int32_t threads = 0;              // 0: all cores
     int32_t batch_size = 512;         // tokens per decode step
+    int32_t ubatch_size = 0;          // tokens computed at once; 0: min(batch_size, 512)
     std::string flash_attn = "auto";  // "auto", "on" or "off"
     size_t media_cache_bytes = size_t{256} << 20;  // projector outputs kept for reuse
 };
@@ -41,8 +42,12 @@ struct model_info {
     int32_t n_vocab = 0;
     bool has_chat_template = false;
     bool has_projector = false;
-    bool has_vision = false;  // the projector takes images (and video frames)
-    bool has_audio = false;   // the projector takes audio
+    bool has_vision = false;       // the projector takes images (and video frames)
+    bool has_audio = false;        // the projector takes audio
+    int32_t parallel = 0;          // sequences decoded together
+    uint64_t kv_cache_bytes = 0;   // the KV cache of all sequences together
+    uint64_t compute_bytes = 0;    // llama.cpp's compute buffers
+    uint64_t available_bytes = 0;  // host memory available when the context was planned
 };
 
 // Called with 0..1 while the weights load, on the loading thread.

@@ -33,6 +33,7 @@ TEST(AnthropicFormat, ErrorBodyHasAnthropicShape) {
     EXPECT_EQ(type_of(core::error_code::too_many_requests), "rate_limit_error");
     EXPECT_EQ(type_of(core::error_code::internal), "api_error");
     EXPECT_EQ(type_of(core::error_code::unavailable), "overloaded_error");
+    EXPECT_EQ(type_of(core::error_code::timeout), "timeout_error");
     EXPECT_EQ(type_of(core::error_code::unsupported_media_type), "invalid_request_error");
 }
 

@@ -32,6 +32,9 @@ TEST(OpenAiFormat, ErrorBodyHasOpenAiShape) {
     EXPECT_EQ(body["error"]["code"], "invalid_value");
     auto no_param = json::parse(error_body(core::make_error(core::error_code::internal, "x")));
     EXPECT_TRUE(no_param["error"]["param"].is_null());
+    auto timeout = json::parse(error_body(core::make_error(core::error_code::timeout, "late")));
+    EXPECT_EQ(timeout["error"]["type"], "timeout_error");
+    EXPECT_EQ(timeout["error"]["code"], "request_timeout");
 }
 
 TEST(OpenAiFormat, ErrorBodyNeverCarriesInternalDetail) {

@@ -16,6 +16,7 @@ TEST(ErrorCode, MapsToHttpStatus) {
     EXPECT_EQ(http_status(error_code::too_many_requests), 429);
     EXPECT_EQ(http_status(error_code::internal), 500);
     EXPECT_EQ(http_status(error_code::unavailable), 503);
+    EXPECT_EQ(http_status(error_code::timeout), 504);
 }
 
 TEST(ErrorCode, NamesAreOpenAiCodes) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -247,6 +248,49 @@ TEST_F(EngineTest, CancelledRequestStopsAndEngineKeepsServing) {
     ASSERT_TRUE(second->wait_finished(1));
     EXPECT_TRUE(cancelled->finished().empty());
     EXPECT_LT(cancelled->events(), 10);
+}
+
+TEST_F(EngineTest, AQueuedRequestPastItsDeadlineFailsWithTimeout) {
+    auto sink = std::make_shared<recording_sink>(1);
+    auto job = job_for("Once upon a time", 20, sink);
+    job.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    ASSERT_TRUE(engine_->submit(std::move(job)));
+    EXPECT_EQ(sink->wait_failure(), core::error_code::timeout);
+    EXPECT_EQ(sink->events(), 1);  // the failure alone: it never ran
+}
+
+// Holds the engine thread in its first delta until the job's deadline has
+// passed, so that the deadline falls between two steps without a timed race.
+class sink_that_outlasts : public recording_sink {
+public:
+    explicit sink_that_outlasts(std::chrono::steady_clock::time_point until)
+        : recording_sink(1), until_(until) {}
+    void on_event(core::event e) override {
+        if (std::holds_alternative<core::text_delta>(e) && !waited_) {
+            waited_ = true;
+            std::this_thread::sleep_until(until_ + std::chrono::milliseconds(1));
+        }
+        recording_sink::on_event(std::move(e));
+    }
+
+private:
+    std::chrono::steady_clock::time_point until_;
+    bool waited_ = false;
+};
+
+TEST_F(EngineTest, ARunningRequestPastItsDeadlineStopsWithTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    auto sink = std::make_shared<sink_that_outlasts>(deadline);
+    auto job = job_for("Once upon a time", 200, sink);
+    job.deadline = deadline;
+    ASSERT_TRUE(engine_->submit(std::move(job)));
+    EXPECT_EQ(sink->wait_failure(), core::error_code::timeout);
+    EXPECT_TRUE(sink->finished().empty());
+
+    // Its sequence is free again.
+    auto next = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for("Hello", 4, next)));
+    EXPECT_TRUE(next->wait_finished(1));
 }
 
 TEST_F(EngineTest, FullQueueRefusesWithTooManyRequests) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ public:
             finished_.push_back(*f);
         } else {
             failed_ = true;
+            failure_ = std::get<core::choice_failed>(e).error.code;
         }
         cv_.notify_all();
     }
@@ -53,6 +55,12 @@ public:
         std::lock_guard lock(mutex_);
         return failed_;
     }
+    // Waits for the request to fail, and says with what.
+    std::optional<core::error_code> wait_failure() {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::seconds(30), [&] { return failed_; });
+        return failed_ ? std::optional(failure_) : std::nullopt;
+    }
     int events() {
         std::lock_guard lock(mutex_);
         return events_;
@@ -69,6 +77,7 @@ private:
     std::vector<std::string> text_;
     std::vector<core::choice_finished> finished_;
     bool failed_ = false;
+    core::error_code failure_ = core::error_code::internal;
     int events_ = 0;
     int deltas_ = 0;
     size_t logprobs_ = 0;

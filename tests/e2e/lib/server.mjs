@@ -56,9 +56,10 @@ export async function startServer(model_path, { args = [], env = {} } = {}) {
     // beside this one) threads that wait on each other make requests 10-100 times slower.
     // A test may name its own context size (media takes hundreds of tokens).
     const ctx = args.includes('--ctx-size') ? [] : ['--ctx-size', '512'];
+    const parallel = args.includes('--parallel') ? [] : ['--parallel', '2'];
     const argv = [
         'serve', '--model', model_path, '--host', '127.0.0.1', '--port', '0',
-        ...ctx, '--parallel', '2', '--threads', '1', ...args,
+        ...ctx, ...parallel, '--threads', '1', ...args,
     ];
     const child = spawn(serverBinary(), argv, {
         env: { ...inheritedEnv(), ...env },
