@@ -89,46 +89,48 @@ void copy_tokenizer(gguf_context* model, const gguf_context* vocab) {
     gguf_set_kv(model, staging.get());
 }
 
-// A file's metadata and the arena its tensor data lives in, which must outlive the write.
+// A file's metadata, tensor infos included, and how to draw its tensors' values when it is
+// written: they are drawn only then, so that no file's weights are ever all in memory at once.
 struct staged_file {
     gguf_ptr meta;
-    ggml_ptr arena;
+    std::vector<tensor_spec> specs;
+    uint64_t seed = 0;
 };
 
+tl::expected<staged_file, std::string> stage_tensors(gguf_ptr meta, std::vector<tensor_spec> specs,
+                                                     uint64_t seed) {
+    auto added = add_tensor_infos(meta.get(), specs);
+    if (!added) {
+        return tl::unexpected(added.error());
+    }
+    return staged_file{std::move(meta), std::move(specs), seed};
+}
+
 tl::expected<staged_file, std::string> stage_text_model(const test_model_options& options) {
+    // Checked before the vocab is read, so that a bad combination fails the same way every time.
+    if (options.scale == test_model_scale::bench && options.arch != test_model_arch::llama) {
+        return tl::unexpected(std::string("the bench shape is written only as a llama model"));
+    }
     auto vocab = open_vocab(options.vocab_path);
     if (!vocab) {
         return tl::unexpected(vocab.error());
     }
     const uint32_t n_vocab = count_tokens(vocab->get());
 
-    staged_file model{gguf_ptr(gguf_init_empty()), nullptr};
-    set_text_hparams(model.meta.get(), options.arch, n_vocab);
-    copy_tokenizer(model.meta.get(), vocab->get());
-    set_chat_template(model.meta.get(), options.arch);
-
-    auto arena = add_random_tensors(model.meta.get(), list_text_tensors(options.arch, n_vocab),
-                                    options.seed);
-    if (!arena) {
-        return tl::unexpected(arena.error());
-    }
-    model.arena = std::move(*arena);
-    return model;
+    gguf_ptr meta(gguf_init_empty());
+    set_text_hparams(meta.get(), options, n_vocab);
+    copy_tokenizer(meta.get(), vocab->get());
+    set_chat_template(meta.get(), options.arch);
+    return stage_tensors(std::move(meta), list_text_tensors(options, n_vocab), options.seed);
 }
 
 tl::expected<staged_file, std::string> stage_audio_projector(const test_model_options& options) {
-    const uint32_t n_embd_text = shape_of(options.arch).n_embd;
+    const uint32_t n_embd_text = shape_of(options).n_embd;
 
-    staged_file projector{gguf_ptr(gguf_init_empty()), nullptr};
-    set_audio_projector_hparams(projector.meta.get(), n_embd_text);
-
-    auto arena = add_random_tensors(projector.meta.get(), list_audio_projector_tensors(n_embd_text),
-                                    options.seed ^ audio_projector_salt);
-    if (!arena) {
-        return tl::unexpected(arena.error());
-    }
-    projector.arena = std::move(*arena);
-    return projector;
+    gguf_ptr meta(gguf_init_empty());
+    set_audio_projector_hparams(meta.get(), n_embd_text);
+    return stage_tensors(std::move(meta), list_audio_projector_tensors(n_embd_text),
+                         options.seed ^ audio_projector_salt);
 }
 
 // A staged file, where it goes, and what to call it in an error message.
@@ -152,8 +154,8 @@ void remove_partials(const std::vector<output>& outputs, size_t first, size_t la
 // Writes each file under its temporary name; on failure removes those already written.
 tl::expected<void, std::string> write_partials(const std::vector<output>& outputs) {
     for (size_t i = 0; i < outputs.size(); ++i) {
-        const std::string partial = partial_path(outputs[i]);
-        if (!gguf_write_to_file(outputs[i].file.meta.get(), partial.c_str(), false)) {
+        const staged_file& file = outputs[i].file;
+        if (!write_random_gguf(partial_path(outputs[i]), file.meta.get(), file.specs, file.seed)) {
             remove_partials(outputs, 0, i + 1);
             return tl::unexpected(std::string("cannot write the ") + outputs[i].what + " to " +
                                   outputs[i].path);
@@ -215,18 +217,23 @@ const char* default_vocab_path() {
     return OSPREY_DEFAULT_VOCAB;
 }
 
-tl::expected<void, std::string> write_test_model(const test_model_options& options) {
+tl::expected<written_test_model, std::string> write_test_model(const test_model_options& options) {
     const ggml_log_silencer silencer;
 
     auto outputs = stage_outputs(options);
     if (!outputs) {
         return tl::unexpected(outputs.error());
     }
-    auto written = write_partials(*outputs);
+    auto written = write_partials(*outputs).and_then([&] { return rename_into_place(*outputs); });
     if (!written) {
-        return written;
+        return tl::unexpected(written.error());
     }
-    return rename_into_place(*outputs);
+
+    // The text model is always the first output. Its size is only reported, so a file that cannot
+    // be measured reports 0 rather than fail the run.
+    std::error_code ec;
+    const uintmax_t n_bytes = std::filesystem::file_size(options.out_path, ec);
+    return written_test_model{count_values(outputs->front().file.specs), ec ? 0 : n_bytes};
 }
 
 }  // namespace osprey::tools

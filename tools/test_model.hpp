@@ -14,10 +14,15 @@
 // audio. mtmd wraps ultravox audio in no marker text and looks up no special tokens, so any
 // vocabulary serves.
 //
+// For benchmarks it also writes, when asked, a llama model of a real model's shape (about 336 M
+// parameters, matrices quantised), so that decoding on it costs what a small real model's does.
+//
 // The command-line tool writes the same files:
 //   osprey-make-test-model --out F [--arch llama|gemma3] [--audio-projector-out A]
-//                          [--vocab V] [--seed S]
+//                          [--vocab V] [--seed S] [--shape tiny|bench] [--type q4_0|q8_0|f16]
 // With neither --arch nor --audio-projector-out it writes exactly the llama model it always has.
+// For benchmarks (about 190 MB at Q4_0; it prints the parameter count, type and size):
+//   osprey-make-test-model --shape bench --out /tmp/bench.gguf [--type q8_0]
 // For image and audio tests:
 //   osprey-make-test-model --arch gemma3 --out gemma3.gguf --audio-projector-out audio.gguf
 // then give mtmd the shared mmproj-tinygemma3.gguf for images, audio.gguf for audio.
@@ -34,9 +39,16 @@ namespace osprey::tools {
 
 enum class test_model_arch { llama, gemma3 };
 
-// A text model's shape. Small enough that a two-core CI machine loads and decodes it in a blink;
-// the vocabulary-sized matrices are nearly all of the file. Every matrix row holds a multiple of
-// 32 values, because matrices are stored as Q8_0, whose blocks are 32 wide.
+// tiny: the shapes below, for tests. bench: test_model_bench_shape, llama only.
+enum class test_model_scale { tiny, bench };
+
+// How the bench model stores its matrices. Its norms are F32 whatever this says.
+enum class weight_type { q4_0, q8_0, f16 };
+
+// A text model's shape. The tiny ones are small enough that a two-core CI machine loads and
+// decodes them in a blink; the vocabulary-sized matrices are nearly all of the file. Every matrix
+// row holds a multiple of 32 values, because matrices are stored as Q8_0 or Q4_0, whose blocks are
+// 32 wide.
 struct test_model_shape {
     uint32_t n_ctx_train = 4096;
     uint32_t n_embd = 64;
@@ -74,6 +86,19 @@ inline constexpr test_model_shape test_model_gemma3_shape{
     .rope_freq_base_swa = 10000.0f,
 };
 
+// The bench model's shape: a small llama of a real model's proportions (grouped-query attention
+// with four query heads per KV head, head width 64, feed-forward 2.75 times n_embd), so that its
+// matrix multiplications, not the vocabulary or the overheads, are most of each decode step.
+// About 336 M parameters with the 32000-token vocabulary, 270 M of them in its layers.
+inline constexpr test_model_shape test_model_bench_shape{
+    .n_ctx_train = 4096,
+    .n_embd = 1024,
+    .n_layer = 24,
+    .n_ff = 2816,
+    .n_head = 16,
+    .n_head_kv = 4,
+};
+
 // The audio projector. Its output width is not here: it is always the text model's n_embd.
 // llama.cpp's whisper preprocessing cuts audio into 30 s windows of 3000 mel frames (a shorter
 // clip is padded to one window); the stride-2 convolution halves them and stacking
@@ -106,6 +131,16 @@ struct test_model_options {
     test_model_arch arch = test_model_arch::llama;
     // Where to write the audio projector for this run's text model; empty writes none.
     std::string audio_projector_path;
+    test_model_scale scale = test_model_scale::tiny;
+    // Read only at bench scale: the tiny models always store their matrices as Q8_0.
+    weight_type bench_type = weight_type::q4_0;
+};
+
+// What write_test_model wrote, for the tool to report: the text model's parameter count and the
+// size of its file.
+struct written_test_model {
+    int64_t n_parameters = 0;
+    uint64_t n_bytes = 0;
 };
 
 // The vocab GGUF used when none is named: llama.cpp's llama SPM vocabulary (32000 tokens), as
@@ -123,7 +158,8 @@ const char* gemma3_chat_template();
 // into place only once every file is whole, so a failed run leaves no half-written file where a
 // build expects a whole one. On failure, returns a one-line message naming the path at fault
 // (vocab missing or not a GGUF vocabulary, output not writable) and, unless the final rename of
-// one of two files is what failed, leaves both paths as they were.
-tl::expected<void, std::string> write_test_model(const test_model_options& options);
+// one of two files is what failed, leaves both paths as they were. The bench scale is refused for
+// any architecture but llama.
+tl::expected<written_test_model, std::string> write_test_model(const test_model_options& options);
 
 }  // namespace osprey::tools

@@ -1,6 +1,7 @@
 #include "text_model_layout.hpp"
 
 #include <string>
+#include <utility>
 
 namespace osprey::tools {
 namespace {
@@ -23,6 +24,9 @@ constexpr const char* gemma3_template =
     "{%- if add_generation_prompt -%}\n"
     "{{- '<start_of_turn>model\\n' -}}\n"
     "{%- endif -%}\n";
+
+// The bench model's weights have the standard deviation trained llama checkpoints start from.
+constexpr float bench_weight_std = 0.02f;
 
 // The head width both architectures use: llama.cpp derives it from n_embd / n_head when the file
 // names none, and gemma3's loader reads it from key_length, which is written to match.
@@ -59,6 +63,38 @@ std::vector<tensor_spec> list_llama_tensors(const test_model_shape& shape, int64
     };
     for (uint32_t layer = 0; layer < shape.n_layer; ++layer) {
         add_llama_layer(specs, shape, layer);
+    }
+    return specs;
+}
+
+ggml_type ggml_type_of(weight_type type) {
+    switch (type) {
+    case weight_type::q4_0: return GGML_TYPE_Q4_0;
+    case weight_type::q8_0: return GGML_TYPE_Q8_0;
+    case weight_type::f16: return GGML_TYPE_F16;
+    }
+    return GGML_TYPE_Q4_0;  // not reached; GCC wants a return after a switch on an enum
+}
+
+// Every llama tensor is a matrix or a norm's scale; a norm starts at exactly 1, as in training.
+tensor_spec as_bench_tensor(tensor_spec spec, ggml_type matrix_type) {
+    if (spec.n_dims == 1) {
+        spec.centre = 1.0f;
+        spec.spread = 0.0f;
+        return spec;
+    }
+    spec.type = matrix_type;
+    spec.centre = 0.0f;
+    spec.spread = bench_weight_std;
+    spec.draw = distribution::normal;
+    return spec;
+}
+
+// The tiny llama model's tensors at the bench shape: only how they are drawn and stored differs.
+std::vector<tensor_spec> list_bench_tensors(weight_type type, int64_t n_vocab) {
+    std::vector<tensor_spec> specs = list_llama_tensors(test_model_bench_shape, n_vocab);
+    for (auto& spec : specs) {
+        spec = as_bench_tensor(std::move(spec), ggml_type_of(type));
     }
     return specs;
 }
@@ -124,8 +160,7 @@ void set_common_hparams(gguf_context* model, const std::string& arch, const test
     gguf_set_val_f32(model, key("attention.layer_norm_rms_epsilon").c_str(), shape.rms_norm_eps);
 }
 
-void set_llama_hparams(gguf_context* model, uint32_t n_vocab) {
-    const test_model_shape& shape = test_model_default_shape;
+void set_llama_hparams(gguf_context* model, const test_model_shape& shape, uint32_t n_vocab) {
     set_common_hparams(model, "llama", shape, n_vocab);
 
     gguf_set_val_u32(model, "llama.rope.dimension_count", head_width(shape));
@@ -151,15 +186,19 @@ const char* gemma3_chat_template() {
     return gemma3_template;
 }
 
-const test_model_shape& shape_of(test_model_arch arch) {
-    return arch == test_model_arch::gemma3 ? test_model_gemma3_shape : test_model_default_shape;
+const test_model_shape& shape_of(const test_model_options& options) {
+    if (options.scale == test_model_scale::bench) {
+        return test_model_bench_shape;
+    }
+    return options.arch == test_model_arch::gemma3 ? test_model_gemma3_shape
+                                                   : test_model_default_shape;
 }
 
-void set_text_hparams(gguf_context* model, test_model_arch arch, uint32_t n_vocab) {
-    if (arch == test_model_arch::gemma3) {
+void set_text_hparams(gguf_context* model, const test_model_options& options, uint32_t n_vocab) {
+    if (options.arch == test_model_arch::gemma3) {
         set_gemma3_hparams(model, n_vocab);
     } else {
-        set_llama_hparams(model, n_vocab);
+        set_llama_hparams(model, shape_of(options), n_vocab);
     }
 }
 
@@ -169,9 +208,12 @@ void set_chat_template(gguf_context* model, test_model_arch arch) {
     }
 }
 
-std::vector<tensor_spec> list_text_tensors(test_model_arch arch, int64_t n_vocab) {
-    if (arch == test_model_arch::gemma3) {
+std::vector<tensor_spec> list_text_tensors(const test_model_options& options, int64_t n_vocab) {
+    if (options.arch == test_model_arch::gemma3) {
         return list_gemma3_tensors(test_model_gemma3_shape, n_vocab);
+    }
+    if (options.scale == test_model_scale::bench) {
+        return list_bench_tensors(options.bench_type, n_vocab);
     }
     return list_llama_tensors(test_model_default_shape, n_vocab);
 }

@@ -218,6 +218,16 @@ core::error locate_media_error(const core::chat_request& r, core::error e) {
 // Runs on a blocking worker: everything that may take long or fail before
 // the response starts.
 core::expected<engine::prompt> prepare(generation_context& c) {
+    const int32_t n_vocab = c.engine->loaded_model().info().n_vocab;
+    for (const auto& [token, bias] : c.request.sampling.logit_bias) {
+        if (token >= n_vocab) {
+            return core::unexpected(core::make_error(
+                core::error_code::invalid_value,
+                "logit_bias names token " + std::to_string(token) +
+                    ", but this model's tokens are 0 to " + std::to_string(n_vocab - 1) + ".",
+                "logit_bias"));
+        }
+    }
     // Checked before any media is fetched: it needs nothing but the request.
     auto grammar = engine::output_grammar(c.engine->loaded_model(), c.request.output);
     if (!grammar) {

@@ -13,6 +13,39 @@ namespace {
 // nothing about what is generated.
 const std::set<std::string> bookkeeping_fields = {"user", "metadata", "store", "service_tier"};
 
+// OpenAI's logit_bias: {"token id": bias}, the id in decimal, the bias
+// from -100 to 100. Far fewer entries than any use needs are allowed.
+constexpr size_t max_logit_bias_entries = 1024;
+
+void read_logit_bias(object_reader& r, core::sampling_params& s) {
+    const json* bias = r.raw("logit_bias");
+    if (!bias) {
+        return;
+    }
+    if (!bias->is_object()) {
+        r.fail(type_error("logit_bias", "an object mapping token ids to numbers"));
+        return;
+    }
+    if (bias->size() > max_logit_bias_entries) {
+        r.fail(value_error("logit_bias", "at most " + std::to_string(max_logit_bias_entries) +
+                                             " tokens may be biased."));
+        return;
+    }
+    for (const auto& [key, value] : bias->items()) {
+        const bool digits = !key.empty() && key.size() <= 9 &&
+                            key.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits) {
+            r.fail(value_error("logit_bias", "keys must be token ids in decimal."));
+            return;
+        }
+        if (!value.is_number() || value.get<double>() < -100 || value.get<double>() > 100) {
+            r.fail(value_error("logit_bias", "each bias must be a number from -100 to 100."));
+            return;
+        }
+        s.logit_bias.emplace_back(std::stoi(key), value.get<float>());
+    }
+}
+
 void read_common(object_reader& r, core::chat_request& out) {
     if (auto model = r.string("model")) {
         out.model = *model;
@@ -32,6 +65,7 @@ void read_common(object_reader& r, core::chat_request& out) {
                               std::numeric_limits<int64_t>::max())) {
         s.seed = static_cast<uint32_t>(static_cast<uint64_t>(*seed));
     }
+    read_logit_bias(r, s);
 
     out.n = static_cast<int32_t>(r.integer("n", 1, max_choices).value_or(1));
     out.stream = r.boolean("stream").value_or(false);
@@ -286,9 +320,8 @@ core::expected<core::chat_request> parse_chat_request(const std::string& body) {
         r.fail(unsupported_error("modalities", "only [\"text\"] is supported."));
     }
     r.boolean("parallel_tool_calls");  // meaningful only with tools, which are refused
-    refuse_unsupported(r,
-                       {"tools", "tool_choice", "functions", "function_call", "logit_bias", "audio",
-                        "prediction", "web_search_options", "reasoning_effort", "verbosity"});
+    refuse_unsupported(r, {"tools", "tool_choice", "functions", "function_call", "audio",
+                           "prediction", "web_search_options", "reasoning_effort", "verbosity"});
     r.reject_unread(bookkeeping_fields);
     if (r.error()) {
         return core::unexpected(*r.error());
@@ -343,7 +376,6 @@ core::expected<core::chat_request> parse_completion_request(const std::string& b
     refuse_unless(r, "echo", false);
     refuse_unless(r, "best_of", 1);
     refuse_unless(r, "suffix", "");
-    refuse_unsupported(r, {"logit_bias"});
     r.reject_unread(bookkeeping_fields);
     if (r.error()) {
         return core::unexpected(*r.error());

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // The canonical request that every API adapter maps its JSON onto. Nothing
@@ -43,6 +44,9 @@ struct sampling_params {
     float presence_penalty = 0.0f;
     float frequency_penalty = 0.0f;
     std::optional<uint32_t> seed;
+    // Token id and bias (-100 to 100) added to its logit; -100 bans the
+    // token. Ids are checked against the vocabulary when the prompt is prepared.
+    std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 // What the answer must be: free text, or a JSON object, which the engine

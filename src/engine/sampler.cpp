@@ -28,6 +28,9 @@ sampler::sampler(const core::sampling_params& p, const llama_vocab* vocab, int32
             llama_sampler_chain_add(chain_, g);
         }
     }
+    if (!p.logit_bias.empty()) {
+        add_logit_bias(p.logit_bias, n_vocab);
+    }
     if (p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f) {
         llama_sampler_chain_add(
             chain_, llama_sampler_init_penalties(n_vocab, penalty_window, 1.0f, p.frequency_penalty,
@@ -48,6 +51,18 @@ sampler::sampler(const core::sampling_params& p, const llama_vocab* vocab, int32
     }
     llama_sampler_chain_add(chain_, llama_sampler_init_temp(p.temperature));
     llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+}
+
+// OpenAI's -100 bans the token outright; other biases are added as given.
+void sampler::add_logit_bias(const std::vector<std::pair<int32_t, float>>& bias, int32_t n_vocab) {
+    std::vector<llama_logit_bias> entries;
+    entries.reserve(bias.size());
+    for (const auto& [token, value] : bias) {
+        entries.push_back({token, value <= -100.0f ? -INFINITY : value});
+    }
+    llama_sampler_chain_add(
+        chain_, llama_sampler_init_logit_bias(n_vocab, static_cast<int32_t>(entries.size()),
+                                              entries.data()));
 }
 
 sampler::~sampler() {

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/chat_request.hpp"
 #include "core/error.hpp"
@@ -33,6 +35,8 @@ public:
     core::expected<int32_t> sample(llama_context* ctx, int32_t row);
 
 private:
+    void add_logit_bias(const std::vector<std::pair<int32_t, float>>& bias, int32_t n_vocab);
+
     llama_sampler* chain_ = nullptr;
 };
 

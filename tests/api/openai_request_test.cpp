@@ -65,6 +65,23 @@ TEST(ParseChatRequest, ReadsResponseFormats) {
     EXPECT_EQ(schema.error().param, "response_format.type");
 }
 
+TEST(ParseChatRequest, ReadsLogitBias) {
+    auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],
+        "logit_bias":{"2":-100,"300":5.5}})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    const std::vector<std::pair<int32_t, float>> expected = {{2, -100.0f}, {300, 5.5f}};
+    EXPECT_EQ(r->sampling.logit_bias, expected);
+    for (const char* bad : {R"("x")", R"({"a":1})", R"({"-1":1})", R"({"1":101})", R"({"1":"5"})",
+                            R"({"12345678901":1})"}) {
+        auto e = parse_chat_request(
+            std::string(
+                R"({"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":)") +
+            bad + "}");
+        ASSERT_FALSE(e) << bad;
+        EXPECT_EQ(e.error().param, "logit_bias") << bad;
+    }
+}
+
 TEST(ParseChatRequest, DefaultsMatchOpenAi) {
     auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}]})");
     ASSERT_TRUE(r);

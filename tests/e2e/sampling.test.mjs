@@ -99,4 +99,18 @@ describeEachModel('sampling', (model) => {
         assert.equal(stopped.message.content, expected, `stop ${JSON.stringify(stop)}`);
         assert.equal(stopped.finish_reason, 'stop');
     });
+
+    // A bias of +100 makes one token the greedy choice at every step, so the text is that
+    // token's piece repeated: the same 3 times over in 6 tokens as in 2.
+    it('applies logit_bias, and refuses a token the model does not have', async () => {
+        const forced = { temperature: 0, logit_bias: { 300: 100 } };
+        const two = await textOf({ ...forced, max_tokens: 2 });
+        assert.ok(two.length > 0);
+        assert.equal(await textOf({ ...forced, max_tokens: 6 }), two + two + two);
+        assert.notEqual(await textOf({ temperature: 0, max_tokens: 2 }), two);
+
+        const err = await complete({ logit_bias: { 4000000: -100 } }).then(() => null, (e) => e);
+        assert.equal(err?.status, 400);
+        assert.equal(err.error.param, 'logit_bias');
+    });
 });

@@ -250,6 +250,32 @@ TEST_F(EngineTest, CancelledRequestStopsAndEngineKeepsServing) {
     EXPECT_LT(cancelled->events(), 10);
 }
 
+// A bias of -100 bans a token: banning all but one leaves that one, which
+// is what a bias of +100 on it alone also gives.
+TEST_F(EngineTest, LogitBiasBansAndForcesTokens) {
+    auto run = [](std::vector<std::pair<int32_t, float>> bias) {
+        auto sink = std::make_shared<recording_sink>(1);
+        auto job = job_for("Once upon a time", 4, sink);
+        job.sampling.logit_bias = std::move(bias);
+        EXPECT_TRUE(engine_->submit(std::move(job)));
+        EXPECT_TRUE(sink->wait_finished(1));
+        return sink->text(0);
+    };
+    const std::string forced = run({{300, 100.0f}});
+    std::vector<std::pair<int32_t, float>> all_but_300;
+    for (int32_t t = 0; t < 512; ++t) {
+        if (t != 300) {
+            all_but_300.emplace_back(t, -100.0f);
+        }
+    }
+    EXPECT_EQ(run(all_but_300), forced);
+    ASSERT_FALSE(forced.empty());
+    EXPECT_EQ(forced, forced.substr(0, forced.size() / 4) + forced.substr(0, forced.size() / 4) +
+                          forced.substr(0, forced.size() / 4) +
+                          forced.substr(0, forced.size() / 4));
+    EXPECT_NE(run({}), forced);
+}
+
 TEST_F(EngineTest, AQueuedRequestPastItsDeadlineFailsWithTimeout) {
     auto sink = std::make_shared<recording_sink>(1);
     auto job = job_for("Once upon a time", 20, sink);

@@ -358,6 +358,49 @@ TEST_F(MakeTestModelTest, BadSeedFailsWithOneLine) {
     EXPECT_FALSE(fs::exists(out));
 }
 
+// --shape tiny names the default; it must not change a byte of what tests load.
+TEST_F(MakeTestModelTest, ShapeTinyWritesTheDefaultModel) {
+    const std::string implied = read_file(make_model("implied.gguf"));
+    const std::string named = read_file(make_model("named.gguf", {"--shape", "tiny"}));
+
+    EXPECT_TRUE(implied == named);
+}
+
+TEST_F(MakeTestModelTest, UnknownShapeFailsWithOneLine) {
+    const fs::path out = dir_ / "model.gguf";
+
+    expect_one_line_failure(run_tool({"--out", out.string(), "--shape", "huge"}));
+    EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(MakeTestModelTest, UnknownTypeFailsWithOneLine) {
+    const fs::path out = dir_ / "model.gguf";
+
+    const run_result result =
+        run_tool({"--out", out.string(), "--shape", "bench", "--type", "q5_k"});
+
+    expect_one_line_failure(result);
+    EXPECT_NE(result.err.find("--type"), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(out));
+}
+
+// The tiny models' matrices stay Q8_0, so a --type that would be ignored is refused instead.
+TEST_F(MakeTestModelTest, TypeWithoutBenchShapeFailsWithOneLine) {
+    const fs::path out = dir_ / "model.gguf";
+
+    expect_one_line_failure(run_tool({"--out", out.string(), "--type", "f16"}));
+    expect_one_line_failure(run_tool({"--out", out.string(), "--shape", "tiny", "--type", "q4_0"}));
+    EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(MakeTestModelTest, BenchShapeWithGemma3FailsWithOneLine) {
+    const fs::path out = dir_ / "model.gguf";
+
+    expect_one_line_failure(
+        run_tool({"--out", out.string(), "--shape", "bench", "--arch", "gemma3"}));
+    EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(MakeTestModelTest, HelpPrintsUsage) {
     const run_result result = run_tool({"--help"});
 
@@ -367,6 +410,8 @@ TEST_F(MakeTestModelTest, HelpPrintsUsage) {
     EXPECT_NE(result.out.find("--seed"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("--arch"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("--audio-projector-out"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("--shape"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("--type"), std::string::npos) << result.out;
 }
 
 }  // namespace

@@ -108,6 +108,21 @@ int64_t projector_output_width(const fs::path& path) {
     return width;
 }
 
+// Every value of every tensor in the file, counted from its tensor infos.
+int64_t count_parameters(const fs::path& path) {
+    ggml_context* tensors = nullptr;
+    const gguf_ptr meta(gguf_init_from_file(path.c_str(), {true, &tensors}));
+    if (!meta) {
+        return -1;
+    }
+    int64_t n = 0;
+    for (int64_t id = 0; id < gguf_get_n_tensors(meta.get()); ++id) {
+        n += ggml_nelements(ggml_get_tensor(tensors, gguf_get_tensor_name(meta.get(), id)));
+    }
+    ggml_free(tensors);
+    return n;
+}
+
 class TestModelTest : public testing::Test {
 protected:
     test_model_options options_for(const std::string& name) const {
@@ -266,6 +281,30 @@ TEST_F(TestModelTest, RefusesToWriteTheAudioProjectorOverTheModel) {
     ASSERT_FALSE(written.has_value());
     EXPECT_EQ(written.error().find('\n'), std::string::npos);
     EXPECT_FALSE(fs::exists(options.out_path));
+}
+
+// The bench shape is a llama layout; gemma3's extra norms and tied output are not in it.
+TEST_F(TestModelTest, RefusesTheBenchScaleForGemma3) {
+    test_model_options options = options_for("model.gguf");
+    options.arch = test_model_arch::gemma3;
+    options.scale = osprey::tools::test_model_scale::bench;
+
+    const auto written = write_test_model(options);
+
+    ASSERT_FALSE(written.has_value());
+    EXPECT_NE(written.error().find("bench"), std::string::npos);
+    EXPECT_FALSE(fs::exists(options.out_path));
+}
+
+// The tool prints these for the bench model; they must describe the file actually written.
+TEST_F(TestModelTest, ReportsTheParametersAndBytesItWrote) {
+    const test_model_options options = options_for("model.gguf");
+
+    const auto written = write_test_model(options);
+
+    ASSERT_TRUE(written.has_value()) << written.error();
+    EXPECT_EQ(written->n_bytes, fs::file_size(options.out_path));
+    EXPECT_EQ(written->n_parameters, count_parameters(options.out_path));
 }
 
 // Both files are written in full before either is put in place, so a projector that cannot be
