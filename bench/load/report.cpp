@@ -46,6 +46,7 @@ json run_settings(const options& o) {
 struct latency_samples {
     std::vector<double> ttft_ms;
     std::vector<double> itl_ms;
+    std::vector<double> decode_tokens_per_s;
     std::vector<double> prompt_tokens;
     int64_t output_tokens = 0;
 };
@@ -63,6 +64,15 @@ latency_samples collect(const load_outcome& outcome) {
             l.itl_ms.push_back(milliseconds(r.content_times[i] - r.content_times[i - 1]));
         }
         l.output_tokens += r.completion_tokens.value_or(0);
+        // A stream's own decode speed, from its first token to its last. Chunks that arrive
+        // together (one TCP read) leave gaps of zero, so this, not the ITL, is the rate.
+        if (r.completion_tokens && *r.completion_tokens > 1 && r.content_times.size() > 1) {
+            const double span_ms = milliseconds(r.content_times.back() - r.content_times.front());
+            if (span_ms > 0) {
+                l.decode_tokens_per_s.push_back(static_cast<double>(*r.completion_tokens - 1) *
+                                                1000.0 / span_ms);
+            }
+        }
         if (r.prompt_tokens) {
             l.prompt_tokens.push_back(static_cast<double>(*r.prompt_tokens));
         }
@@ -136,6 +146,7 @@ json make_load_report(const options& o, const load_outcome& outcome,
         wall_s > 0 ? json(static_cast<double>(l.output_tokens) / wall_s) : json(nullptr);
     report["ttft_ms"] = p50_p99(l.ttft_ms);
     report["itl_ms"] = p50_p99(l.itl_ms);
+    report["decode_tokens_per_s"] = p50_p99(l.decode_tokens_per_s);
     report["prompt_tokens"] = {{"mean", number_or_null(mean(l.prompt_tokens))}};
     report["peak_rss_mb"] = mib_or_null(peak_rss_kib);
     return report;

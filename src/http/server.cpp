@@ -94,6 +94,11 @@ void server::on_accept(boost::system::error_code ec, tcp::socket socket) {
         });
         return;
     }
+    // Each SSE event is one small write. With Nagle's algorithm a write
+    // waits for the ACK of the one before, which the client delays by up to
+    // 40 ms: the first token of a stream would arrive that much late.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     auto s = std::make_shared<session>(std::move(socket), options_, service_);
     std::erase_if(sessions_, [](const std::weak_ptr<session>& w) { return w.expired(); });
     sessions_.push_back(s);

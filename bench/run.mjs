@@ -1,0 +1,325 @@
+// The driver behind bench/run: osprey and llama.cpp's llama-server, side by side on one
+// model, one machine and one load generator (osprey-bench-load), then llama-bench's raw
+// figures for the same model, and the idle-streams scenario. Writes bench/RESULTS.md.
+// Every socket is on 127.0.0.1.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const env = (name) => {
+    const value = process.env[name];
+    if (!value) {
+        throw new Error(`bench/run.mjs: ${name} is not set (run bench/run)`);
+    }
+    return value;
+};
+
+const paths = {
+    osprey: env('BENCH_OSPREY'),
+    llamaServer: env('BENCH_LLAMA_SERVER'),
+    llamaBench: env('BENCH_LLAMA_BENCH'),
+    load: env('BENCH_LOAD'),
+};
+const quick = process.env.BENCH_QUICK === '1';
+const models = [
+    // Its 512-token vocabulary takes about 4 tokens a word, hence the longer slots.
+    { key: 'trained', label: 'stories260K (trained, 0.3 M parameters, F32)',
+        path: env('BENCH_TRAINED_MODEL'), ctxPerSlot: 2048 },
+    { key: 'realistic', label: 'generated realistic shape (336 M parameters, Q4_0)',
+        path: env('BENCH_REALISTIC_MODEL'), ctxPerSlot: 1024 },
+];
+
+// One configuration for both servers. Each slot holds a long prompt and its answer.
+const threads = Number(process.env.BENCH_THREADS || cpus().length);
+const parallel = 64;
+const batch = 512;
+const maxTokens = 128;
+const concurrencies = quick ? [1, 4] : [1, 4, 16, 64];
+const prompts = [
+    { key: 'short', words: 24 },
+    { key: 'long', words: 300 },
+];
+// Enough requests that one slow request does not make a level's figures.
+const requestsAt = (c) => Math.max(c, 4);
+const port = { osprey: 18361, 'llama-server': 18362 };
+const eos = 2;  // </s> in both models' SentencePiece vocabulary, banned so every answer is 128 tokens
+
+const work = mkdtempSync(join(tmpdir(), 'osprey-bench-'));
+
+// `slots` is --parallel, or -np: the idle-streams scenario keeps one only.
+function serverArgs(name, model, slots) {
+    const common = ['--host', '127.0.0.1', '--port', String(port[name]), '--threads',
+        String(threads), '--batch-size', String(batch), '--ubatch-size', String(batch),
+        '--alias', model.key];
+    if (name === 'osprey') {
+        return ['serve', '--model', model.path, ...common, '--ctx-size', String(model.ctxPerSlot),
+            '--parallel', String(slots), '--max-queue', '1024', '--log-level', 'warn'];
+    }
+    // llama-server's -c is the whole cache, which -np splits among its slots.
+    return ['-m', model.path, ...common, '-c', String(model.ctxPerSlot * slots),
+        '-np', String(slots), '--no-webui'];
+}
+
+async function startServer(name, model, slots = parallel) {
+    const binary = name === 'osprey' ? paths.osprey : paths.llamaServer;
+    const child = spawn(binary, serverArgs(name, model, slots),
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => {
+        log = (log + d).slice(-20000);
+    });
+    const origin = `http://127.0.0.1:${port[name]}`;
+    for (let i = 0; i < 600; ++i) {
+        if (child.exitCode !== null) {
+            break;
+        }
+        if (await fetch(`${origin}/health`).then((r) => r.ok, () => false)) {
+            return { name, child, origin, log: () => log };
+        }
+        await sleep(100);
+    }
+    child.kill('SIGKILL');
+    throw new Error(`${name} did not start:\n${log}`);
+}
+
+async function stopServer(server) {
+    server.child.kill('SIGTERM');
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    if (await Promise.race([exited.then(() => true), sleep(15000).then(() => false)]) === false) {
+        server.child.kill('SIGKILL');
+        await exited;
+    }
+}
+
+function runLoad(server, modelId, args) {
+    const out = join(work, `load-${Date.now()}.json`);
+    execFileSync(paths.load, ['--port', String(port[server.name]), '--model', modelId,
+        '--server-pid', String(server.child.pid), '--out', out, ...args],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+    return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+async function measureServer(name, model) {
+    const server = await startServer(name, model);
+    const results = {};
+    try {
+        // One request first, so neither server's first-request costs land in a level.
+        runLoad(server, model.key, ['--concurrency', '1', '--max-tokens', '8',
+            '--prompt-words', '8']);
+        for (const prompt of prompts) {
+            for (const c of concurrencies) {
+                process.stdout.write(`${model.key} ${name} ${prompt.key} c=${c}: `);
+                results[`${prompt.key}/${c}`] = runLoad(server, model.key, [
+                    '--concurrency', String(c), '--requests', String(requestsAt(c)),
+                    '--max-tokens', String(maxTokens), '--prompt-words', String(prompt.words),
+                    '--temperature', '0', '--logit-bias-token', String(eos),
+                    '--timeout-s', '900', '--seed', String(c * 7 + prompt.words)]);
+            }
+        }
+    } finally {
+        await stopServer(server);
+    }
+    return results;
+}
+
+// llama-bench: the engine alone, no server, on the same threads and batch.
+function rawEngine(model) {
+    const json = execFileSync(paths.llamaBench, ['-m', model.path, '-t', String(threads),
+        '-b', String(batch), '-ub', String(batch), '-p', '512', '-n', String(maxTokens),
+        '-r', quick ? '1' : '3', '-o', 'json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const rows = JSON.parse(json.toString());
+    const find = (test) => rows.find((r) => r[test.key] === test.n && r[test.other] === 0);
+    return {
+        decode: find({ key: 'n_gen', n: maxTokens, other: 'n_prompt' })?.avg_ts,
+        prompt: find({ key: 'n_prompt', n: 512, other: 'n_gen' })?.avg_ts,
+    };
+}
+
+// 1,000 streaming requests held open while the only slot is busy: what they cost osprey.
+async function idleStreams(model) {
+    // One slot of 4096 tokens, so that the blocking answer runs for half a minute.
+    const server = await startServer('osprey', { ...model, ctxPerSlot: 4096 }, 1);
+    try {
+        const blocker = new AbortController();
+        const blocking = fetch(`${server.origin}/v1/chat/completions`, {
+            method: 'POST', signal: blocker.signal,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ model: model.key, max_tokens: 4000, stream: true,
+                logit_bias: { [eos]: -100 },
+                messages: [{ role: 'user', content: 'Tell me a very long story.' }] }),
+        }).then(async (res) => {
+            for await (const chunk of res.body) {
+                void chunk;
+            }
+        }).catch(() => {});
+        await sleep(1000);
+        process.stdout.write('idle streams: ');
+        const held = runLoad(server, model.key, ['--concurrency', '1000', '--hold-s', '5',
+            '--max-tokens', '1000', '--prompt-words', '24', '--timeout-s', '120']);
+        blocker.abort();
+        await blocking;
+        return held;
+    } finally {
+        await stopServer(server);
+    }
+}
+
+const fixed = (x, digits = 1) => (x === undefined || x === null ? 'n/a' : x.toFixed(digits));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
+
+function serverTable(model, results) {
+    const lines = [
+        '| prompt (tokens) | clients | server | tokens/s | TTFT p50 | TTFT p99 | ITL p50 | ' +
+            'ITL p99 | errors | peak RSS |',
+        '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ];
+    for (const prompt of prompts) {
+        for (const c of concurrencies) {
+            for (const name of ['llama-server', 'osprey']) {
+                const r = results[name][`${prompt.key}/${c}`];
+                lines.push(`| ${prompt.key} (${fixed(r.prompt_tokens.mean, 0)}) | ${c} | ${name} | ` +
+                    `${fixed(r.tokens_per_s)} | ` +
+                    `${fixed(r.ttft_ms.p50)} ms | ${fixed(r.ttft_ms.p99)} ms | ` +
+                    `${fixed(r.itl_ms.p50)} ms | ${fixed(r.itl_ms.p99)} ms | ${r.errors} | ` +
+                    `${fixed(r.peak_rss_mb, 0)} MB |`);
+            }
+        }
+    }
+    return lines.join('\n');
+}
+
+// osprey ÷ llama-server for each figure. Throughput: above 1 is better. Latency: below 1 is
+// better, so those columns are llama-server ÷ osprey to read the same way.
+function ratioTable(results) {
+    const lines = [
+        '| prompt | clients | tokens/s | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | peak RSS |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ];
+    for (const prompt of prompts) {
+        for (const c of concurrencies) {
+            const o = results.osprey[`${prompt.key}/${c}`];
+            const l = results['llama-server'][`${prompt.key}/${c}`];
+            lines.push(`| ${prompt.key} | ${c} | ${ratio(o.tokens_per_s, l.tokens_per_s)} | ` +
+                `${ratio(l.ttft_ms.p50, o.ttft_ms.p50)} | ${ratio(l.ttft_ms.p99, o.ttft_ms.p99)} | ` +
+                `${ratio(l.itl_ms.p50, o.itl_ms.p50)} | ${ratio(l.itl_ms.p99, o.itl_ms.p99)} | ` +
+                `${ratio(l.peak_rss_mb, o.peak_rss_mb)} |`);
+        }
+    }
+    return lines.join('\n');
+}
+
+// The targets of issue 6 that this run can show, each with its figures.
+function targets(model, results, raw) {
+    const o1 = results.osprey['short/1'];
+    const l1 = results['llama-server']['short/1'];
+    const decode = (r) => r.decode_tokens_per_s.p50;
+    const rows = [
+        ['single stream decode ≥ 1.00x llama-server', decode(o1) / decode(l1), 1.0,
+            `${fixed(decode(o1))} vs ${fixed(decode(l1))} tokens/s`],
+        ['single stream decode ≥ 0.95x llama-bench', decode(o1) / raw.decode, 0.95,
+            `${fixed(decode(o1))} vs ${fixed(raw.decode)} tokens/s`],
+        ['single stream TTFT no worse than llama-server', l1.ttft_ms.p50 / o1.ttft_ms.p50, 1.0,
+            `${fixed(o1.ttft_ms.p50)} vs ${fixed(l1.ttft_ms.p50)} ms`],
+    ];
+    if (results.osprey['short/16']) {
+        const o16 = results.osprey['short/16'];
+        const l16 = results['llama-server']['short/16'];
+        rows.push(['16 streams: tokens/s ≥ 1.10x llama-server',
+            o16.tokens_per_s / l16.tokens_per_s, 1.10,
+            `${fixed(o16.tokens_per_s)} vs ${fixed(l16.tokens_per_s)} tokens/s`]);
+        rows.push(['16 streams: no errors', o16.errors === 0 ? 1 : 0, 1, `${o16.errors} errors`]);
+        rows.push(['16 streams: p99 ITL no worse', l16.itl_ms.p99 / o16.itl_ms.p99, 1.0,
+            `${fixed(o16.itl_ms.p99)} vs ${fixed(l16.itl_ms.p99)} ms`]);
+    }
+    const lines = ['| target | ratio | met | figures |', '|---|---:|---|---|'];
+    for (const [what, value, bound, figures] of rows) {
+        const met = value >= bound ? 'yes' : '**no**';
+        lines.push(`| ${what} | ${fixed(value, 2)} | ${met} | ${figures} |`);
+    }
+    return lines.join('\n');
+}
+
+function errorSamples(results) {
+    const lines = [];
+    for (const [name, levels] of Object.entries(results)) {
+        for (const [level, r] of Object.entries(levels)) {
+            if (r.error_samples?.length > 0) {
+                lines.push(`- ${name} ${level}: \`${r.error_samples[0].slice(0, 300)}\``);
+            }
+        }
+    }
+    return lines;
+}
+
+function machine() {
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    return `${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+}
+
+const git = (args) => execFileSync('git', args).toString().trim();
+
+async function main() {
+    const sections = [];
+    const started = new Date();
+    for (const model of models) {
+        const raw = rawEngine(model);
+        const results = {};
+        for (const name of ['llama-server', 'osprey']) {
+            results[name] = await measureServer(name, model);
+        }
+        sections.push({ model, raw, results });
+    }
+    const idle = await idleStreams(models[1]);
+    writeResults(started, sections, idle);
+}
+
+function writeResults(started, sections, idle) {
+    const commit = git(['rev-parse', '--short', 'HEAD']);
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (with local changes)' : '';
+    const llamaCommit = readFileSync(join(paths.llamaServer, '..', 'llama-commit'), 'utf8').trim();
+    const out = [
+        '# osprey against llama-server',
+        '',
+        `Written by \`bench/run\` on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+        `Machine: ${machine()}. osprey commit ${commit}${dirty}; llama.cpp ${llamaCommit} from ` +
+            'node-llama-cpp, built with the same flags for both servers.',
+        '',
+        `Both servers: ${threads} threads, ${parallel} slots (of 2048 tokens for stories260K, ` +
+            `1024 for the realistic model), batch and ` +
+            `ubatch ${batch}, flash attention left at llama.cpp's default. Each level sends ` +
+            'streaming chat completions from osprey-bench-load, one keep-alive connection per ' +
+            `client, ${maxTokens} output tokens each (end-of-text banned with logit_bias), ` +
+            'greedy; every prompt is new from its first word, so neither server reuses a prefix. ' +
+            'Short prompts are about 24 words, long ones about 300 (the mean prompt tokens are ' +
+            'in the tables). TTFT is from the request ' +
+            'to its first token; ITL is the gap between tokens of one stream. Peak RSS is the ' +
+            'server\'s, per level.',
+        '',
+    ];
+    for (const { model, raw, results } of sections) {
+        out.push(`## ${model.label}`, '');
+        out.push(`llama-bench: decode ${fixed(raw.decode)} tokens/s (tg${maxTokens}), prompt ` +
+            `${fixed(raw.prompt)} tokens/s (pp512).`, '');
+        out.push(serverTable(model, results), '');
+        out.push('osprey against llama-server (above 1 is osprey\'s advantage in every column):', '');
+        out.push(ratioTable(results), '');
+        out.push('Targets:', '', targets(model, results, raw), '');
+        const failures = errorSamples(results);
+        if (failures.length > 0) {
+            out.push('Errors seen (the first of each level):', '', ...failures, '');
+        }
+    }
+    out.push('## 1,000 idle streams', '');
+    out.push(`osprey with one slot busy on a long answer and 1,000 more streaming requests ` +
+        `queued (${models[1].label}): ${idle.open} streams open, ${idle.refused} refused; ` +
+        `RSS ${fixed(idle.rss_before_mb)} MB before, ${fixed(idle.rss_held_mb)} MB while held: ` +
+        `${fixed(idle.rss_delta_mb)} MB in all, ${fixed(idle.per_stream_kb)} KB per stream ` +
+        `(target: under 200 MB).`, '');
+    writeFileSync('bench/RESULTS.md', out.join('\n'));
+    process.stdout.write('wrote bench/RESULTS.md\n');
+}
+
+await main();
