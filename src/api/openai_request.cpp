@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "api/json_fields.hpp"
+#include "api/json_schema_check.hpp"
 #include "api/openai_media_parts.hpp"
 
 namespace osprey::api::openai {
@@ -269,6 +270,47 @@ void read_chat_logprobs(object_reader& r, core::chat_request& out) {
     }
 }
 
+// response_format.json_schema: {name, description, schema, strict}. The
+// schema is checked within bounds (json_schema_check.hpp); strict or not,
+// the answer is held to it.
+void read_json_schema(object_reader& f, core::output_format& out) {
+    const json* spec = f.raw("json_schema");
+    if (!spec) {
+        f.fail(missing_error(f.name("json_schema")));
+        return;
+    }
+    if (!spec->is_object()) {
+        f.fail(type_error(f.name("json_schema"), "an object"));
+        return;
+    }
+    object_reader s(*spec, f.name("json_schema"));
+    auto name = s.string("name", 64);
+    if (!name && !s.error()) {
+        s.fail(missing_error(s.name("name")));
+    } else if (name &&
+               (name->empty() || name->find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789_-") != std::string::npos)) {
+        s.fail(value_error(s.name("name"), "may hold only letters, digits, '_' and '-'."));
+    }
+    s.string("description", max_text_bytes);
+    s.boolean("strict");
+    out.kind = core::output_kind::json_schema;
+    out.schema_param = s.name("schema");
+    out.schema = "{}";  // no schema: any JSON value
+    if (const json* schema = s.raw("schema")) {
+        if (auto ok = check_output_schema(*schema, out.schema_param); !ok) {
+            s.fail(ok.error());
+        } else {
+            out.schema = schema->dump();
+        }
+    }
+    s.reject_unread();
+    if (s.error()) {
+        f.fail(*s.error());
+    }
+}
+
 void read_response_format(object_reader& r, core::chat_request& out) {
     const json* format = r.raw("response_format");
     if (!format) {
@@ -285,12 +327,7 @@ void read_response_format(object_reader& r, core::chat_request& out) {
     } else if (type && *type == "json_object") {
         out.output.kind = core::output_kind::json_object;
     } else if (type && *type == "json_schema") {
-        // llama.cpp's schema converter and grammar engine can be driven by a
-        // small hostile schema into a crash, unbounded memory or minutes of
-        // CPU (see the README), so client schemas wait until they run bounded.
-        f.fail(unsupported_error(f.name("type"),
-                                 "'json_schema' is not supported by this server "
-                                 "yet; 'json_object' is."));
+        read_json_schema(f, out.output);
     } else if (type && *type != "text") {
         f.fail(value_error(f.name("type"), "must be 'text', 'json_object' or 'json_schema'."));
     }

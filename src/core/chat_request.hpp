@@ -49,12 +49,15 @@ struct sampling_params {
     std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
-// What the answer must be: free text, or a JSON object, which the engine
-// enforces with a grammar whatever the model's weights.
-enum class output_kind { text, json_object };
+// What the answer must be: free text, a JSON object, or JSON that matches a
+// client's schema, which the engine enforces with a grammar whatever the
+// model's weights.
+enum class output_kind { text, json_object, json_schema };
 
 struct output_format {
     output_kind kind = output_kind::text;
+    std::string schema;        // json_schema: the schema as JSON text, already checked
+    std::string schema_param;  // json_schema: the schema's name in errors
 };
 
 struct chat_request {

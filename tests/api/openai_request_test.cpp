@@ -3,6 +3,7 @@
 #include "api/json_fields.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace osprey::api::openai {
 namespace {
@@ -58,11 +59,29 @@ TEST(ParseChatRequest, ReadsResponseFormats) {
     auto object = parse(R"({"type":"json_object"})");
     ASSERT_TRUE(object);
     EXPECT_EQ(object->output.kind, core::output_kind::json_object);
-    // Refused, never ignored: see the README for why client schemas wait.
-    auto schema = parse(R"({"type":"json_schema","json_schema":{"name":"a","schema":{}}})");
-    ASSERT_FALSE(schema);
-    EXPECT_EQ(schema.error().code, core::error_code::unsupported_parameter);
-    EXPECT_EQ(schema.error().param, "response_format.type");
+    auto schema = parse(R"({"type":"json_schema","json_schema":{"name":"a-1","strict":true,)"
+                        R"("description":"d","schema":{"type":"object","required":[]}}})");
+    ASSERT_TRUE(schema) << schema.error().public_message;
+    EXPECT_EQ(schema->output.kind, core::output_kind::json_schema);
+    EXPECT_EQ(nlohmann::json::parse(schema->output.schema),
+              nlohmann::json::parse(R"({"type":"object","required":[]})"));
+    EXPECT_EQ(schema->output.schema_param, "response_format.json_schema.schema");
+    // No schema: any JSON value.
+    auto any = parse(R"({"type":"json_schema","json_schema":{"name":"a"}})");
+    ASSERT_TRUE(any);
+    EXPECT_EQ(any->output.schema, "{}");
+    // The schema's own faults name their keyword, under the field's path.
+    auto bad = parse(R"({"type":"json_schema","json_schema":{"name":"a",)"
+                     R"("schema":{"properties":{"n":{"type":"string","pattern":"x"}}}}})");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, core::error_code::unsupported_parameter);
+    EXPECT_EQ(bad.error().param, "response_format.json_schema.schema.properties.n.pattern");
+    for (const char* format :
+         {R"({"type":"json_schema"})", R"({"type":"json_schema","json_schema":{"schema":{}}})",
+          R"({"type":"json_schema","json_schema":{"name":"a b"}})",
+          R"({"type":"json_schema","json_schema":{"name":"a","x":1}})"}) {
+        EXPECT_FALSE(parse(format)) << format;
+    }
 }
 
 TEST(ParseChatRequest, ReadsLogitBias) {
@@ -144,8 +163,9 @@ TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
              "response_format":{"type":"xml"}})",
          core::error_code::invalid_value, "response_format.type"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],
-             "response_format":{"type":"json_schema","json_schema":{"name":"a"}}})",
-         core::error_code::unsupported_parameter, "response_format.type"},
+             "response_format":{"type":"json_schema","json_schema":{"name":"a",
+             "schema":{"type":"integer","minimum":5,"maximum":3}}}})",
+         core::error_code::invalid_value, "response_format.json_schema.schema"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"frobnicate":1})",
          core::error_code::unknown_parameter, "frobnicate"},
         {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",

@@ -110,7 +110,8 @@ TEST_F(EngineTest, GeneratesUpToMaxTokensThenFinishesWithLength) {
 // several seeds, each answer opens an object, and each that ends by itself
 // is a whole one.
 TEST_F(EngineTest, AGrammarHoldsTheAnswerToAJsonObject) {
-    auto grammar = output_grammar(engine_->loaded_model(), {core::output_kind::json_object});
+    auto grammar =
+        output_grammar(engine_->loaded_model(), {core::output_kind::json_object, "", ""});
     ASSERT_TRUE(grammar) << grammar.error().internal_detail;
     int whole = 0;
     for (uint32_t seed = 1; seed <= 4; ++seed) {
@@ -130,6 +131,43 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToAJsonObject) {
     }
     EXPECT_GT(whole, 0);
     EXPECT_EQ(output_grammar(engine_->loaded_model(), {}).value_or("?"), "");
+}
+
+// The answer to a client's schema parses and matches it, whatever the
+// weights: here a story model asked for an object of a name and an age.
+TEST_F(EngineTest, AGrammarHoldsTheAnswerToAClientSchema) {
+    core::output_format format{core::output_kind::json_schema, R"({"type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 12},
+                       "age": {"type": "integer", "minimum": 1, "maximum": 99}},
+        "required": ["name", "age"], "additionalProperties": false})",
+                               "schema"};
+    auto grammar = output_grammar(engine_->loaded_model(), format);
+    ASSERT_TRUE(grammar) << grammar.error().internal_detail;
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+        auto sink = std::make_shared<recording_sink>(1);
+        auto job = job_for("Tell me a story.", 80, sink);
+        job.grammar = *grammar;
+        job.sampling.temperature = 1.0f;
+        job.sampling.seed = seed;
+        ASSERT_TRUE(engine_->submit(std::move(job)));
+        ASSERT_TRUE(sink->wait_finished(1));
+        ASSERT_EQ(sink->finished().at(0).reason, core::finish_reason::stop) << sink->text(0);
+        const auto answer = nlohmann::json::parse(sink->text(0), nullptr, false);
+        ASSERT_TRUE(answer.is_object()) << sink->text(0);
+        EXPECT_EQ(answer.size(), 2u) << answer;
+        EXPECT_TRUE(answer["name"].is_string() && answer["name"].get<std::string>().size() <= 12);
+        EXPECT_TRUE(answer["age"].is_number_integer());
+        EXPECT_GE(answer["age"].get<int>(), 1);
+        EXPECT_LE(answer["age"].get<int>(), 99);
+    }
+}
+
+TEST_F(EngineTest, ASchemaTheConverterRefusesIsTheClientsError) {
+    core::output_format format{core::output_kind::json_schema, R"({"type": false})", "schema"};
+    auto grammar = output_grammar(engine_->loaded_model(), format);
+    ASSERT_FALSE(grammar);
+    EXPECT_EQ(grammar.error().code, core::error_code::invalid_value);
+    EXPECT_EQ(grammar.error().param, "schema");
 }
 
 // A grammar that no token can continue makes llama.cpp throw while
