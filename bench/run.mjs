@@ -4,7 +4,7 @@
 // Every socket is on 127.0.0.1.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,24 +65,26 @@ function serverArgs(name, model, slots) {
 
 async function startServer(name, model, slots = parallel) {
     const binary = name === 'osprey' ? paths.osprey : paths.llamaServer;
+    // Into a file, not a pipe: the load generator runs synchronously, and a pipe that nobody
+    // drains meanwhile would stop a server that logs each request once it filled.
+    const logPath = join(work, `${name}-${model.key}-${Date.now()}.log`);
+    const logFd = openSync(logPath, 'w');
     const child = spawn(binary, serverArgs(name, model, slots),
-        { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (d) => {
-        log = (log + d).slice(-20000);
-    });
+        { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    const log = () => readFileSync(logPath, 'utf8').slice(-20000);
     const origin = `http://127.0.0.1:${port[name]}`;
     for (let i = 0; i < 600; ++i) {
         if (child.exitCode !== null) {
             break;
         }
         if (await fetch(`${origin}/health`).then((r) => r.ok, () => false)) {
-            return { name, child, origin, log: () => log };
+            return { name, child, origin, log };
         }
         await sleep(100);
     }
     child.kill('SIGKILL');
-    throw new Error(`${name} did not start:\n${log}`);
+    throw new Error(`${name} did not start:\n${log()}`);
 }
 
 async function stopServer(server) {
@@ -116,7 +118,7 @@ async function measureServer(name, model) {
                     '--concurrency', String(c), '--requests', String(requestsAt(c)),
                     '--max-tokens', String(maxTokens), '--prompt-words', String(prompt.words),
                     '--temperature', '0', '--logit-bias-token', String(eos),
-                    '--timeout-s', '900', '--seed', String(c * 7 + prompt.words)]);
+                    '--timeout-s', '600', '--seed', String(c * 7 + prompt.words)]);
             }
         }
     } finally {
