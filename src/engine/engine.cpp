@@ -67,6 +67,7 @@ struct engine::slot {
     // what the next choice here may reuse.
     std::vector<llama_token> kept;
     bool kept_complete = true;  // false once media made positions diverge
+    uint64_t last_used = 0;     // when its last choice was admitted; 0: never
 
     const generation_job& job() const { return *task->job; }
     bool prompt_pending() const {
@@ -209,21 +210,25 @@ size_t reusable(const std::vector<llama_token>& kept, const prompt& p) {
 
 }  // namespace
 
-// The free slot whose kept tokens share the longest start with the job's
-// prompt; among equals, the one that keeps the least, so that long kept
-// prefixes stay for the requests that can use them.
+// The free slot where the prompt tokens reused outweigh the kept tokens the
+// choice would evict (it keeps `reuse` of `kept` and drops the rest, so the
+// cost is kept - 2 * reuse); among equals, the one used least long ago, a
+// never-used one first. A conversation's next turn goes back to its own
+// sequence, and a few chat-template tokens in common do not evict another
+// conversation's cached prompt while idle sequences wait.
 engine::slot* engine::best_slot(const generation_job& job) {
     slot* best = nullptr;
-    size_t best_reuse = 0;
+    int64_t best_cost = 0;
     for (auto& s : slots_) {
         if (s->task) {
             continue;
         }
-        const size_t reuse = reusable(s->kept, job.prompt);
-        if (best == nullptr || reuse > best_reuse ||
-            (reuse == best_reuse && s->kept.size() < best->kept.size())) {
+        const auto reuse = static_cast<int64_t>(reusable(s->kept, job.prompt));
+        const int64_t cost = static_cast<int64_t>(s->kept.size()) - 2 * reuse;
+        if (best == nullptr || cost < best_cost ||
+            (cost == best_cost && s->last_used < best->last_used)) {
             best = s.get();
-            best_reuse = reuse;
+            best_cost = cost;
         }
     }
     return best;
@@ -253,6 +258,7 @@ void engine::admit(slot& s, choice_task task) {
                                       choice_seed(job.sampling, task.index), job.grammar);
     s.stream = std::make_unique<text_stream>(job.stop);
     s.task = std::move(task);
+    s.last_used = ++admissions_;
     core::log::debug(*logger(), "engine.admit",
                      {{"req", job.request_id},
                       {"choice", s.task->index},

@@ -45,8 +45,10 @@ struct generation_job {
 // A sequence keeps what it decoded after its choice ends. A new choice goes
 // to the free sequence whose kept tokens share the longest start with its
 // prompt, and decodes only the rest: a repeated system prompt, or the earlier
-// turns of a conversation, cost nothing the second time. Only text before
-// the prompt's first media chunk is reused.
+// turns of a conversation, cost nothing the second time. A sequence is taken
+// only where what it reuses outweighs what it evicts, so a few shared
+// template tokens do not cost another conversation its cached prompt. Only
+// text before the prompt's first media chunk is reused.
 //
 // A job past its deadline fails with error_code::timeout: between steps when
 // it runs, at the next step when it waits in the queue.
@@ -97,6 +99,7 @@ private:
     std::unique_ptr<model> model_;
     const int32_t max_queue_;
     std::vector<std::unique_ptr<slot>> slots_;
+    uint64_t admissions_ = 0;  // engine thread only: orders the slots by use
 
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -207,6 +207,32 @@ TEST_F(EngineTest, ReusesThePromptOfAnEarlierRequest) {
 
 // A conversation's next turn reuses the turns before it: the prompt grows
 // at the end, and what came before is read from the sequence.
+// Regression: a prompt that shared only the chat template's first tokens
+// with a cached one took that cached sequence and evicted it, though the
+// other sequence sat idle; the cached prompt was then lost to its next turn.
+TEST_F(EngineTest, AFewSharedTokensDoNotEvictAnotherCachedPrompt) {
+    model_options o;
+    o.model_path = OSPREY_STORIES_MODEL;
+    o.ctx_size = 256;
+    o.parallel = 2;
+    o.threads = 2;
+    auto m = model::load(o, nullptr);
+    ASSERT_TRUE(m) << m.error().internal_detail;
+    engine fresh(std::move(*m), 4);
+    auto run = [&](const std::string& text) {
+        auto sink = std::make_shared<recording_sink>(1);
+        EXPECT_TRUE(fresh.submit(job_for(text, 4, sink)));
+        EXPECT_TRUE(sink->wait_finished(1));
+        return sink->finished().at(0);
+    };
+    const std::string kept =
+        "Once there was a little dog named Max who loved to dig in the garden.";
+    run(kept);
+    run("A different story about a cat and a big red ball in the sun.");
+    const auto again = run(kept);
+    EXPECT_EQ(again.cached_tokens, again.prompt_tokens - 1);
+}
+
 TEST_F(EngineTest, ReusesTheEarlierTurnsOfAConversation) {
     core::chat_request turn;
     turn.messages.push_back(user_message("Reuse check two: a story about a red kite."));
