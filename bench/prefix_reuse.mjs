@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const rounds = Number(process.argv[2]);
 const model = process.argv[3] || (existsSync('../shared/models/stories260K.gguf')
     ? '../shared/models/stories260K.gguf' : 'build/test-model.gguf');
-const SYSTEM_WORDS = 700;
+const SYSTEM_WORDS = 1000;
 
 const server = spawn('build/osprey', ['serve', '--model', model, '--host', '127.0.0.1',
     '--port', '0', '--ctx-size', '4096', '--parallel', '2']);

@@ -169,6 +169,60 @@ async function idleStreams(model) {
     }
 }
 
+// A system prompt of about 1,000 tokens (on the realistic model's vocabulary), new to the
+// server each round, with one question and then another: the second should reuse it.
+function systemPrompt(round) {
+    const words = ['cat', 'dog', 'tree', 'sun', 'ball', 'happy', 'little', 'girl', 'boy', 'park',
+        'red', 'big', 'friend', 'play', 'jump', 'run', 'home', 'mom', 'toy', 'sky'];
+    let x = (round * 2654435761) % 4294967296;
+    return `Round ${round}. ` + Array.from({ length: 1000 }, () => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return words[x % words.length];
+    }).join(' ');
+}
+
+async function firstTokenAfter(origin, modelId, system, question) {
+    const began = performance.now();
+    const res = await fetch(`${origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: modelId, max_tokens: 2, temperature: 0, stream: true,
+            stream_options: { include_usage: true }, logit_bias: { [eos]: -100 },
+            messages: [{ role: 'system', content: system }, { role: 'user', content: question }] }),
+    });
+    let text = '';
+    let ttft;
+    for await (const chunk of res.body) {
+        text += Buffer.from(chunk).toString();
+        if (ttft === undefined && /"content":"[^"]/.test(text)) {
+            ttft = performance.now() - began;
+        }
+    }
+    const usage = JSON.parse(/data: (\{.*"usage":\{.*\})\n/.exec(text)?.[1] ?? '{}').usage;
+    return { ttft, prompt: usage?.prompt_tokens, cached: usage?.prompt_tokens_details?.cached_tokens };
+}
+
+async function prefixReuse(name, model) {
+    const server = await startServer(name, { ...model, ctxPerSlot: 2048 }, 4);
+    try {
+        await firstTokenAfter(server.origin, model.key, systemPrompt(0), 'Warm up.');
+        const rounds = [];
+        for (let round = 1; round <= 3; ++round) {
+            const system = systemPrompt(round);
+            const first = await firstTokenAfter(server.origin, model.key, system, 'What did the cat do?');
+            const second = await firstTokenAfter(server.origin, model.key, system, 'Where did the dog go?');
+            rounds.push({ first, second });
+        }
+        const median = (xs) => xs.sort((a, b) => a - b)[1];
+        const first = median(rounds.map((r) => r.first.ttft));
+        const second = median(rounds.map((r) => r.second.ttft));
+        process.stdout.write(`prefix reuse ${name}: ${first.toFixed(0)} ms, then ${second.toFixed(0)} ms\n`);
+        return { first, second, prompt: rounds[0].first.prompt, cached: rounds[0].second.cached };
+    } finally {
+        await stopServer(server);
+    }
+}
+
 const fixed = (x, digits = 1) => (x === undefined || x === null ? 'n/a' : x.toFixed(digits));
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : 'n/a');
 
@@ -274,11 +328,29 @@ async function main() {
         }
         sections.push({ model, raw, results });
     }
+    const prefix = {};
+    for (const name of ['llama-server', 'osprey']) {
+        prefix[name] = await prefixReuse(name, models[1]);
+    }
     const idle = await idleStreams(models[1]);
-    writeResults(started, sections, idle);
+    writeResults(started, sections, prefix, idle);
 }
 
-function writeResults(started, sections, idle) {
+function prefixSection(prefix) {
+    const lines = [
+        '| server | first request | second request | speed-up | prompt tokens | reused |',
+        '|---|---:|---:|---:|---:|---:|',
+    ];
+    for (const [name, p] of Object.entries(prefix)) {
+        lines.push(`| ${name} | ${fixed(p.first)} ms | ${fixed(p.second)} ms | ` +
+            `${fixed(p.first / p.second)}x | ${p.prompt ?? 'n/a'} | ${p.cached ?? 'n/a'} |`);
+    }
+    const met = prefix.osprey.first / prefix.osprey.second >= 5 ? 'met' : '**not met**';
+    lines.push('', `Target, osprey's second request at least 5x faster: ${met}.`);
+    return lines.join('\n');
+}
+
+function writeResults(started, sections, prefix, idle) {
     const commit = git(['rev-parse', '--short', 'HEAD']);
     const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' (with local changes)' : '';
     const llamaCommit = readFileSync(join(paths.llamaServer, '..', 'llama-commit'), 'utf8').trim();
@@ -314,6 +386,11 @@ function writeResults(started, sections, idle) {
             out.push('Errors seen (the first of each level):', '', ...failures, '');
         }
     }
+    out.push('## A repeated system prompt', '');
+    out.push(`Time to first token on ${models[1].label}, 4 slots: a system prompt of about ` +
+        '1,000 tokens, new each round, with one question, then with another. Medians of 3 ' +
+        'rounds; the second request reuses the system prompt from the KV cache.', '');
+    out.push(prefixSection(prefix), '');
     out.push('## 1,000 idle streams', '');
     out.push(`osprey with one slot busy on a long answer and 1,000 more streaming requests ` +
         `queued (${models[1].label}): ${idle.open} streams open, ${idle.refused} refused; ` +
