@@ -38,7 +38,7 @@ suite('start-up memory', () => {
     });
 
     it('refuses a KV cache that cannot fit, naming what to lower', async () => {
-        const message = await refusedStart(['--ctx-size', '2000000', '--parallel', '256']);
+        const message = await refusedStart(['--ctx-size', '16000000', '--parallel', '256']);
         assert.match(message, /exit code 1/);
         assert.match(message, /lower --ctx-size or --parallel/);
     });

@@ -28,9 +28,9 @@ TEST(ModelMemory, ReportsTheKvCacheForContextAndParallel) {
 }
 
 TEST(ModelMemory, RefusesACacheThatCannotFit) {
-    // 512 M tokens: 320 GB of cache, and 24 GB of llama.cpp's bookkeeping,
-    // refused before planning allocates any of it.
-    auto m = model::load(stories(2'000'000, 256), nullptr);
+    // 4.1 G tokens: 2.6 TB of cache, and 200 GB of llama.cpp's bookkeeping,
+    // refused before planning allocates any of it, on any machine.
+    auto m = model::load(stories(16'000'000, 256), nullptr);
     ASSERT_FALSE(m);
     EXPECT_NE(m.error().internal_detail.find("lower --ctx-size or --parallel"), std::string::npos)
         << m.error().internal_detail;
