@@ -272,13 +272,14 @@ void engine::admit(slot& s, choice_task task) {
 std::vector<engine::choice_task> engine::take_expired_queued() {
     std::vector<choice_task> expired;
     const auto now = std::chrono::steady_clock::now();
-    std::erase_if(queue_, [&](choice_task& t) {
+    // A copy, not a move: erase_if's predicate may not change the element.
+    std::erase_if(queue_, [&](const choice_task& t) {
         if (t.job->deadline > now || t.job->sink->cancelled()) {
             return false;
         }
         core::log::warn(*logger(), "engine.timeout",
                         {{"req", t.job->request_id}, {"choice", t.index}, {"state", "queued"}});
-        expired.push_back(std::move(t));
+        expired.push_back(t);
         return true;
     });
     return expired;
