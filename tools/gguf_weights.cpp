@@ -71,6 +71,9 @@ bool write_tensor_data(FILE* out, const tensor_spec& spec, random_stream& random
 // of the data section, and pads the last one too.
 bool write_padding(FILE* out, size_t n_written, size_t alignment) {
     const size_t n_padding = GGML_PAD(n_written, alignment) - n_written;
+    if (n_padding == 0) {
+        return true;  // fwrite must not be given an empty vector's null data()
+    }
     const std::vector<char> zeros(n_padding, 0);
     return std::fwrite(zeros.data(), 1, n_padding, out) == n_padding;
 }
