@@ -137,9 +137,7 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
     if (std::chrono::steady_clock::now() >= c.deadline) {
         core::log::warn(*logger(), "generation.timeout",
                         {{"req", c.request_id}, {"state", "preparing"}});
-        c.respond_error(
-            core::make_error(core::error_code::timeout,
-                             "The request ran past the server's time limit and was stopped."));
+        c.respond_error(engine::timeout_error());
         return;
     }
     auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,

@@ -32,11 +32,6 @@ uint32_t choice_seed(const core::sampling_params& p, int32_t index) {
     return generator();
 }
 
-core::error timeout_error() {
-    return core::make_error(core::error_code::timeout,
-                            "The request ran past the server's time limit and was stopped.");
-}
-
 void add_to_batch(llama_batch& b, llama_token token, llama_pos pos, llama_seq_id seq, bool logits) {
     const int32_t i = b.n_tokens++;
     b.token[i] = token;
@@ -265,6 +260,11 @@ void engine::admit(slot& s, choice_task task) {
                       {"seq", s.seq_id},
                       {"prompt_tokens", job.prompt.n_tokens()},
                       {"reused_tokens", reuse}});
+}
+
+core::error timeout_error() {
+    return core::make_error(core::error_code::timeout,
+                            "The request ran past the server's time limit and was stopped.");
 }
 
 // Called with mutex_ held: removes the queued choices whose deadline passed

@@ -37,6 +37,10 @@ struct generation_job {
     std::shared_ptr<core::event_sink> sink;
 };
 
+// What a choice past its job's deadline fails with; also for the adapters,
+// when the deadline passes before the job reaches the engine.
+core::error timeout_error();
+
 // Runs generation on one thread of its own. Every active sequence advances
 // in one llama_decode per step: sampled tokens first, then prompt tokens in
 // chunks up to the batch size, so a long prompt never stalls the others for

@@ -56,6 +56,19 @@ protected:
         return job;
     }
 
+    // Samples one answer held to `grammar`, at temperature 1 with `seed`.
+    static std::shared_ptr<recording_sink> sample_with(const std::string& grammar, uint32_t seed,
+                                                       int32_t max_tokens) {
+        auto sink = std::make_shared<recording_sink>(1);
+        auto job = job_for("Tell me a story.", max_tokens, sink);
+        job.grammar = grammar;
+        job.sampling.temperature = 1.0f;
+        job.sampling.seed = seed;
+        EXPECT_TRUE(engine_->submit(std::move(job)));
+        EXPECT_TRUE(sink->wait_finished(1));
+        return sink;
+    }
+
     static engine* engine_;
 };
 
@@ -115,13 +128,8 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToAJsonObject) {
     ASSERT_TRUE(grammar) << grammar.error().internal_detail;
     int whole = 0;
     for (uint32_t seed = 1; seed <= 4; ++seed) {
-        auto sink = std::make_shared<recording_sink>(1);
-        auto job = job_for("Tell me a story.", 60, sink);
-        job.grammar = *grammar;
-        job.sampling.temperature = 1.0f;
-        job.sampling.seed = seed;
-        ASSERT_TRUE(engine_->submit(std::move(job)));
-        ASSERT_TRUE(sink->wait_finished(1));
+        auto sink = sample_with(*grammar, seed, 60);
+        ASSERT_EQ(sink->finished().size(), 1u);
         const std::string text = sink->text(0);
         EXPECT_EQ(text.substr(text.find_first_not_of(" \t\n"), 1), "{") << text;
         if (sink->finished().at(0).reason == core::finish_reason::stop) {
@@ -144,13 +152,8 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToAClientSchema) {
     auto grammar = output_grammar(engine_->loaded_model(), format);
     ASSERT_TRUE(grammar) << grammar.error().internal_detail;
     for (uint32_t seed = 1; seed <= 3; ++seed) {
-        auto sink = std::make_shared<recording_sink>(1);
-        auto job = job_for("Tell me a story.", 80, sink);
-        job.grammar = *grammar;
-        job.sampling.temperature = 1.0f;
-        job.sampling.seed = seed;
-        ASSERT_TRUE(engine_->submit(std::move(job)));
-        ASSERT_TRUE(sink->wait_finished(1));
+        auto sink = sample_with(*grammar, seed, 80);
+        ASSERT_EQ(sink->finished().size(), 1u);
         ASSERT_EQ(sink->finished().at(0).reason, core::finish_reason::stop) << sink->text(0);
         const auto answer = nlohmann::json::parse(sink->text(0), nullptr, false);
         ASSERT_TRUE(answer.is_object()) << sink->text(0);
