@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { firstToken, systemPrompt } from './lib/prefix_prompt.mjs';
+
 const rounds = Number(process.argv[2]);
 const model = process.argv[3] || (existsSync('../shared/models/stories260K.gguf')
     ? '../shared/models/stories260K.gguf' : 'build/test-model.gguf');
@@ -31,52 +33,12 @@ async function waitReady() {
     throw new Error(`server not ready:\n${log}`);
 }
 
-// Words drawn with a seeded generator, so each round's system prompt is new to the server.
-function systemPrompt(seed) {
-    const words = ['cat', 'dog', 'tree', 'sun', 'ball', 'happy', 'little', 'girl', 'boy', 'park',
-        'red', 'big', 'friend', 'play', 'jump', 'run', 'home', 'mom', 'toy', 'sky'];
-    let x = seed * 2654435761 % 4294967296;
-    return Array.from({ length: SYSTEM_WORDS }, () => {
-        x = (x * 1103515245 + 12345) % 2147483648;
-        return words[x % words.length];
-    }).join(' ');
-}
-
-async function firstToken(origin, id, system, question) {
-    const began = performance.now();
-    const res = await fetch(`${origin}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-            model: id, max_tokens: 2, temperature: 0, stream: true,
-            stream_options: { include_usage: true },
-            messages: [{ role: 'system', content: system }, { role: 'user', content: question }],
-        }),
-    });
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    let ttft;
-    for (;;) {
-        const { value, done } = await reader.read();
-        if (done) {
-            break;
-        }
-        text += decoder.decode(value, { stream: true });
-        if (ttft === undefined && /"content":"[^"]/.test(text)) {
-            ttft = performance.now() - began;
-        }
-    }
-    const usage = JSON.parse(/data: (\{.*"usage":\{"prompt_tokens".*\})\n/.exec(text)[1]).usage;
-    return { ttft, prompt: usage.prompt_tokens, cached: usage.prompt_tokens_details.cached_tokens };
-}
-
 const origin = await waitReady();
 const id = (await fetch(`${origin}/v1/models`).then((r) => r.json())).data[0].id;
-await firstToken(origin, id, systemPrompt(0), 'Warm up.');
+await firstToken(origin, id, systemPrompt(0, SYSTEM_WORDS), 'Warm up.');
 const rows = [];
 for (let round = 1; round <= rounds; ++round) {
-    const system = systemPrompt(round);
+    const system = systemPrompt(round, SYSTEM_WORDS);
     const first = await firstToken(origin, id, system, 'What did the cat do?');
     const second = await firstToken(origin, id, system, 'Where did the dog go?');
     rows.push({ first, second });

@@ -9,6 +9,8 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { firstToken, systemPrompt } from './lib/prefix_prompt.mjs';
+
 const env = (name) => {
     const value = process.env[name];
     if (!value) {
@@ -169,48 +171,23 @@ async function idleStreams(model) {
     }
 }
 
-// A system prompt of about 1,000 tokens (on the realistic model's vocabulary), new to the
+// A system prompt of 1,000 words (about 1,000 tokens on the realistic model), new to the
 // server each round, with one question and then another: the second should reuse it.
-function systemPrompt(round) {
-    const words = ['cat', 'dog', 'tree', 'sun', 'ball', 'happy', 'little', 'girl', 'boy', 'park',
-        'red', 'big', 'friend', 'play', 'jump', 'run', 'home', 'mom', 'toy', 'sky'];
-    let x = (round * 2654435761) % 4294967296;
-    return `Round ${round}. ` + Array.from({ length: 1000 }, () => {
-        x = (x * 1103515245 + 12345) % 2147483648;
-        return words[x % words.length];
-    }).join(' ');
-}
-
-async function firstTokenAfter(origin, modelId, system, question) {
-    const began = performance.now();
-    const res = await fetch(`${origin}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: modelId, max_tokens: 2, temperature: 0, stream: true,
-            stream_options: { include_usage: true }, logit_bias: { [eos]: -100 },
-            messages: [{ role: 'system', content: system }, { role: 'user', content: question }] }),
-    });
-    let text = '';
-    let ttft;
-    for await (const chunk of res.body) {
-        text += Buffer.from(chunk).toString();
-        if (ttft === undefined && /"content":"[^"]/.test(text)) {
-            ttft = performance.now() - began;
-        }
-    }
-    const usage = JSON.parse(/data: (\{.*"usage":\{.*\})\n/.exec(text)?.[1] ?? '{}').usage;
-    return { ttft, prompt: usage?.prompt_tokens, cached: usage?.prompt_tokens_details?.cached_tokens };
-}
+const systemWords = 1000;
 
 async function prefixReuse(name, model) {
+    const noEnd = { logit_bias: { [eos]: -100 } };
     const server = await startServer(name, { ...model, ctxPerSlot: 2048 }, 4);
     try {
-        await firstTokenAfter(server.origin, model.key, systemPrompt(0), 'Warm up.');
+        await firstToken(server.origin, model.key, systemPrompt(0, systemWords), 'Warm up.',
+            noEnd);
         const rounds = [];
         for (let round = 1; round <= 3; ++round) {
-            const system = systemPrompt(round);
-            const first = await firstTokenAfter(server.origin, model.key, system, 'What did the cat do?');
-            const second = await firstTokenAfter(server.origin, model.key, system, 'Where did the dog go?');
+            const system = systemPrompt(round, systemWords);
+            const first = await firstToken(server.origin, model.key, system, 'What did the cat do?',
+                noEnd);
+            const second = await firstToken(server.origin, model.key, system,
+                'Where did the dog go?', noEnd);
             rounds.push({ first, second });
         }
         const median = (xs) => xs.sort((a, b) => a - b)[1];
