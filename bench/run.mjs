@@ -46,6 +46,9 @@ const prompts = [
 ];
 // Enough requests that one slow request does not make a level's figures.
 const requestsAt = (c) => Math.max(c, 4);
+// Runs of each level, whose medians the tables give: three up to 16 clients (the targets'
+// levels), one at 64, where a run takes minutes and holds 64 requests already.
+const repeatsAt = (c) => (quick || c > 16 ? 1 : 3);
 const port = { osprey: 18361, 'llama-server': 18362 };
 const eos = 2;  // </s> in both models' SentencePiece vocabulary, banned so every answer is 128 tokens
 
@@ -106,27 +109,72 @@ function runLoad(server, modelId, args) {
     return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-async function measureServer(name, model) {
-    const server = await startServer(name, model);
-    const results = {};
+// A level's figures from several runs: the median of each figure, the highest peak RSS, and
+// every error. One run of a level moves by 10% or more on a shared machine.
+function medianOfRuns(runs) {
+    if (runs.length === 1) {
+        return runs[0];
+    }
+    const median = (pick) => {
+        const xs = runs.map(pick).sort((a, b) => a - b);
+        return xs[Math.floor(xs.length / 2)];
+    };
+    const p50p99 = (key) => ({ p50: median((r) => r[key].p50), p99: median((r) => r[key].p99) });
+    return {
+        ...runs[0],
+        runs: runs.length,
+        tokens_per_s: median((r) => r.tokens_per_s),
+        ttft_ms: p50p99('ttft_ms'),
+        itl_ms: p50p99('itl_ms'),
+        decode_tokens_per_s: p50p99('decode_tokens_per_s'),
+        peak_rss_mb: Math.max(...runs.map((r) => r.peak_rss_mb)),
+        errors: runs.reduce((sum, r) => sum + r.errors, 0),
+        error_samples: runs.flatMap((r) => r.error_samples ?? []),
+    };
+}
+
+// Both servers up at once, idle but for the one under load: each level runs on one and then
+// the other, in alternating order, so that a slow spell of the machine falls on both alike.
+async function measureServers(model) {
+    const servers = [];
     try {
-        // One request first, so neither server's first-request costs land in a level.
-        runLoad(server, model.key, ['--concurrency', '1', '--max-tokens', '8',
-            '--prompt-words', '8']);
+        for (const name of ['llama-server', 'osprey']) {
+            servers.push(await startServer(name, model));
+        }
+        const runs = { 'llama-server': {}, osprey: {} };
+        for (const server of servers) {
+            // One request first, so neither server's first-request costs land in a level.
+            runLoad(server, model.key, ['--concurrency', '1', '--max-tokens', '8',
+                '--prompt-words', '8']);
+        }
         for (const prompt of prompts) {
             for (const c of concurrencies) {
-                process.stdout.write(`${model.key} ${name} ${prompt.key} c=${c}: `);
-                results[`${prompt.key}/${c}`] = runLoad(server, model.key, [
-                    '--concurrency', String(c), '--requests', String(requestsAt(c)),
-                    '--max-tokens', String(maxTokens), '--prompt-words', String(prompt.words),
-                    '--temperature', '0', '--logit-bias-token', String(eos),
-                    '--timeout-s', '600', '--seed', String(c * 7 + prompt.words)]);
+                const level = `${prompt.key}/${c}`;
+                for (let rep = 0; rep < repeatsAt(c); ++rep) {
+                    const order = rep % 2 === 0 ? servers : [...servers].reverse();
+                    for (const server of order) {
+                        process.stdout.write(`${model.key} ${server.name} ${level} run ${rep + 1}: `);
+                        const result = runLoad(server, model.key, [
+                            '--concurrency', String(c), '--requests', String(requestsAt(c)),
+                            '--max-tokens', String(maxTokens), '--prompt-words', String(prompt.words),
+                            '--temperature', '0', '--logit-bias-token', String(eos),
+                            '--timeout-s', '600', '--seed', String(c * 7 + prompt.words + rep * 1000)]);
+                        (runs[server.name][level] ??= []).push(result);
+                    }
+                }
             }
         }
+        const results = {};
+        for (const [name, levels] of Object.entries(runs)) {
+            results[name] = Object.fromEntries(
+                Object.entries(levels).map(([level, list]) => [level, medianOfRuns(list)]));
+        }
+        return results;
     } finally {
-        await stopServer(server);
+        for (const server of servers) {
+            await stopServer(server);
+        }
     }
-    return results;
 }
 
 // llama-bench: the engine alone, no server, on the same threads and batch.
@@ -299,10 +347,7 @@ async function main() {
     const started = new Date();
     for (const model of models) {
         const raw = rawEngine(model);
-        const results = {};
-        for (const name of ['llama-server', 'osprey']) {
-            results[name] = await measureServer(name, model);
-        }
+        const results = await measureServers(model);
         sections.push({ model, raw, results });
     }
     const prefix = {};
@@ -345,7 +390,9 @@ function writeResults(started, sections, prefix, idle) {
             `client, ${maxTokens} output tokens each (end-of-text banned with logit_bias), ` +
             'greedy; every prompt is new from its first word, so neither server reuses a prefix. ' +
             'Short prompts are about 24 words, long ones about 300 (the mean prompt tokens are ' +
-            'in the tables). TTFT is from the request ' +
+            'in the tables). Each level up to 16 clients runs three times, alternating which ' +
+            'server goes first, and the tables give the median of each figure (the highest ' +
+            'peak RSS, every error); 64 clients run once. TTFT is from the request ' +
             'to its first token; ITL is the gap between tokens of one stream. Peak RSS is the ' +
             'server\'s, per level.',
         '',
