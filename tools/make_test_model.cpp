@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
                    "mmproj-tinygemma3.gguf")
         ->check(CLI::IsMember({"llama", "gemma3"}))
         ->capture_default_str();
+    app.add_flag("--tools-template", options.tools_template,
+                 "a ChatML-style chat template that offers tools and sets reasoning apart");
     app.add_option("--audio-projector-out", options.audio_projector_path,
                    "also write an audio-only mmproj (ultravox, 16 kHz) for this run's text model");
     app.add_option("--vocab", options.vocab_path, "GGUF whose tokenizer.* keys are copied")

@@ -120,7 +120,7 @@ tl::expected<staged_file, std::string> stage_text_model(const test_model_options
     gguf_ptr meta(gguf_init_empty());
     set_text_hparams(meta.get(), options, n_vocab);
     copy_tokenizer(meta.get(), vocab->get());
-    set_chat_template(meta.get(), options.arch);
+    set_chat_template(meta.get(), options);
     return stage_tensors(std::move(meta), list_text_tensors(options, n_vocab), options.seed);
 }
 

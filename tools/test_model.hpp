@@ -18,9 +18,11 @@
 // parameters, matrices quantised), so that decoding on it costs what a small real model's does.
 //
 // The command-line tool writes the same files:
-//   osprey-make-test-model --out F [--arch llama|gemma3] [--audio-projector-out A]
+//   osprey-make-test-model --out F [--arch llama|gemma3] [--tools-template] [--audio-projector-out
+//   A]
 //                          [--vocab V] [--seed S] [--shape tiny|bench] [--type q4_0|q8_0|f16]
 // With neither --arch nor --audio-projector-out it writes exactly the llama model it always has.
+// --tools-template gives it a chat template that offers tools and sets reasoning apart.
 // For benchmarks (about 190 MB at Q4_0; it prints the parameter count, type and size):
 //   osprey-make-test-model --shape bench --out /tmp/bench.gguf [--type q8_0]
 // For image and audio tests:
@@ -129,6 +131,9 @@ struct test_model_options {
     std::string out_path;
     uint64_t seed = 42;
     test_model_arch arch = test_model_arch::llama;
+    // A ChatML-style template that offers tools and sets reasoning apart, in place of the
+    // architecture's own (none for llama).
+    bool tools_template = false;
     // Where to write the audio projector for this run's text model; empty writes none.
     std::string audio_projector_path;
     test_model_scale scale = test_model_scale::tiny;

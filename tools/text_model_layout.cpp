@@ -25,6 +25,47 @@ constexpr const char* gemma3_template =
     "{{- '<start_of_turn>model\\n' -}}\n"
     "{%- endif -%}\n";
 
+// A ChatML-style turn format, written for this generator, that offers tools and sets reasoning
+// apart: the tools are listed in the system turn as JSON, the model calls one by writing
+// <tool_call>{"name": ..., "arguments": {...}}</tool_call>, and results come back in a user turn
+// inside <tool_response>. An assistant turn's reasoning is rendered inside <think></think>.
+// llama.cpp reads the tool-call and reasoning syntax off the template itself. Content is passed
+// through untouched, as osprey's prompt layout needs.
+constexpr const char* tools_template =
+    "{%- set ns = namespace(system='') -%}\n"
+    "{%- if messages and messages[0]['role'] == 'system' -%}"
+    "{%- set ns.system = messages[0]['content'] -%}{%- endif -%}\n"
+    "{%- if tools -%}\n"
+    "{{- '<|im_start|>system\\n' -}}\n"
+    "{%- if ns.system -%}{{- ns.system + '\\n\\n' -}}{%- endif -%}\n"
+    "{{- 'You may call these tools:\\n<tools>\\n' -}}\n"
+    "{%- for tool in tools -%}{{- tool | tojson + '\\n' -}}{%- endfor -%}\n"
+    "{{- '</tools>\\nTo call one, write <tool_call>\\n{\"name\": <name>, \"arguments\": "
+    "<arguments>}\\n</tool_call><|im_end|>\\n' -}}\n"
+    "{%- elif ns.system -%}\n"
+    "{{- '<|im_start|>system\\n' + ns.system + '<|im_end|>\\n' -}}\n"
+    "{%- endif -%}\n"
+    "{%- for message in messages -%}\n"
+    "{%- if message['role'] == 'system' and loop.first -%}\n"
+    "{%- elif message['role'] == 'assistant' -%}\n"
+    "{{- '<|im_start|>assistant\\n' -}}\n"
+    "{%- if message['reasoning_content'] -%}"
+    "{{- '<think>\\n' + message['reasoning_content'] + '\\n</think>\\n' -}}{%- endif -%}\n"
+    "{%- if message['content'] -%}{{- message['content'] -}}{%- endif -%}\n"
+    "{%- for call in message['tool_calls'] or [] -%}\n"
+    "{{- '<tool_call>\\n{\"name\": \"' + call['function']['name'] + '\", \"arguments\": ' + "
+    "(call['function']['arguments'] | tojson) + '}\\n</tool_call>' -}}\n"
+    "{%- endfor -%}\n"
+    "{{- '<|im_end|>\\n' -}}\n"
+    "{%- elif message['role'] == 'tool' -%}\n"
+    "{{- '<|im_start|>user\\n<tool_response>\\n' + message['content'] + "
+    "'\\n</tool_response><|im_end|>\\n' -}}\n"
+    "{%- else -%}\n"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}\n"
+    "{%- endif -%}\n"
+    "{%- endfor -%}\n"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}\n";
+
 // The bench model's weights have the standard deviation trained llama checkpoints start from.
 constexpr float bench_weight_std = 0.02f;
 
@@ -202,8 +243,10 @@ void set_text_hparams(gguf_context* model, const test_model_options& options, ui
     }
 }
 
-void set_chat_template(gguf_context* model, test_model_arch arch) {
-    if (arch == test_model_arch::gemma3) {
+void set_chat_template(gguf_context* model, const test_model_options& options) {
+    if (options.tools_template) {
+        gguf_set_val_str(model, "tokenizer.chat_template", tools_template);
+    } else if (options.arch == test_model_arch::gemma3) {
         gguf_set_val_str(model, "tokenizer.chat_template", gemma3_chat_template());
     }
 }

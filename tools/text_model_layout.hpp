@@ -22,7 +22,7 @@ void set_text_hparams(gguf_context* model, const test_model_options& options, ui
 
 // Sets the architecture's chat template, if it has one. Call after the tokenizer is copied, so
 // that a template the vocab file carries does not replace it.
-void set_chat_template(gguf_context* model, test_model_arch arch);
+void set_chat_template(gguf_context* model, const test_model_options& options);
 
 // Every tensor the architecture's loader requires, in the order it asks for them. At bench scale,
 // the llama model's tensors at the bench shape, drawn as a trained model is initialised (normal,

@@ -35,6 +35,9 @@ const char* stop_reason(core::finish_reason reason, const std::string& stop_sequ
     if (reason == core::finish_reason::length) {
         return "max_tokens";
     }
+    if (reason == core::finish_reason::tool_calls) {
+        return "tool_use";
+    }
     return stop_sequence.empty() ? "end_turn" : "stop_sequence";
 }
 
@@ -58,45 +61,100 @@ stream_event event(const char* type, json body) {
     return {type, dump(j)};
 }
 
+// A tool call's input as the object it is; arguments that do not parse (an
+// answer cut short by max_tokens) are kept as text under "_raw".
+json tool_input(const std::string& arguments) {
+    json input = json::parse(arguments, nullptr, false);
+    if (input.is_discarded() || !input.is_object()) {
+        return {{"_raw", arguments}};
+    }
+    return input;
+}
+
 class anthropic_formatter : public formatter {
 public:
     explicit anthropic_formatter(std::string model)
         : id_(core::make_id("msg_")), model_(std::move(model)) {}
 
+    std::string tool_call_id_prefix() const override { return "toolu_"; }
+
+    void expect_parts() override { parts_ = true; }
+
+    // Reasoning first, as a thinking block; then the text; then each tool call.
     std::string response(const completion_result& result) const override {
         const choice_result& c = result.choices.at(0);
+        json content = json::array();
+        if (!c.reasoning.empty()) {
+            content.push_back(thinking_block(c.reasoning));
+        }
+        if (!c.text.empty() || c.tool_calls.empty()) {
+            content.push_back(text_block(c.text));
+        }
+        for (const auto& call : c.tool_calls) {
+            content.push_back(tool_use_block(call.id, call.name, tool_input(call.arguments)));
+        }
         json body = message(
-            json::array({text_block(c.text)}), stop_reason(c.reason, c.stop_sequence),
+            std::move(content), stop_reason(c.reason, c.stop_sequence),
             stop_sequence_json(c.stop_sequence),
             usage_json(result.prompt_tokens, result.cached_tokens, result.completion_tokens));
         return dump(body);
     }
 
     // What the prompt reuses is known only once the engine takes it, after
-    // message_start: until message_delta, all of it counts as input.
+    // message_start: until message_delta, all of it counts as input. A
+    // plain answer is one text block, opened at once; an answer read apart
+    // opens each block as its first piece comes.
     std::vector<stream_event> stream_start(int32_t, int32_t prompt_tokens) override {
-        return {event("message_start", {{"message", message(json::array(), nullptr, nullptr,
-                                                            usage_json(prompt_tokens, 0, 0))}}),
-                event("content_block_start", {{"index", 0}, {"content_block", text_block("")}}),
-                event("ping", json::object())};
+        std::vector<stream_event> events = {
+            event("message_start", {{"message", message(json::array(), nullptr, nullptr,
+                                                        usage_json(prompt_tokens, 0, 0))}})};
+        if (!parts_) {
+            open(events, block::text, text_block(""));
+        }
+        events.push_back(event("ping", json::object()));
+        return events;
     }
 
     std::vector<stream_event> stream_delta(const core::text_delta& d) override {
-        if (d.text.empty()) {
-            return {};
+        std::vector<stream_event> events;
+        if (!d.reasoning.empty()) {
+            if (open_ != block::thinking) {
+                open(events, block::thinking, thinking_block(""));
+            }
+            events.push_back(delta({{"type", "thinking_delta"}, {"thinking", d.reasoning}}));
         }
-        return {event("content_block_delta",
-                      {{"index", 0}, {"delta", {{"type", "text_delta"}, {"text", d.text}}}})};
+        if (!d.text.empty()) {
+            if (open_ != block::text) {
+                open(events, block::text, text_block(""));
+            }
+            events.push_back(delta({{"type", "text_delta"}, {"text", d.text}}));
+        }
+        for (const auto& piece : d.tool_calls) {
+            if (!piece.id.empty()) {
+                open(events, block::tool_use, tool_use_block(piece.id, piece.name, json::object()));
+            }
+            if (!piece.arguments.empty() && open_ == block::tool_use) {
+                events.push_back(
+                    delta({{"type", "input_json_delta"}, {"partial_json", piece.arguments}}));
+            }
+        }
+        return events;
     }
 
     std::vector<stream_event> stream_finish(const core::choice_finished& f) override {
-        return {
-            event("content_block_stop", {{"index", 0}}),
+        std::vector<stream_event> events;
+        if (index_ < 0) {
+            open(events, block::text, text_block(""));  // an empty answer is one empty text block
+        }
+        events.push_back(event("content_block_stop", {{"index", index_}}));
+        open_ = block::none;
+        events.push_back(
             event("message_delta",
                   {{"delta",
                     {{"stop_reason", stop_reason(f.reason, f.stop_sequence)},
                      {"stop_sequence", stop_sequence_json(f.stop_sequence)}}},
-                   {"usage", usage_json(f.prompt_tokens, f.cached_tokens, f.completion_tokens)}})};
+                   {"usage", usage_json(f.prompt_tokens, f.cached_tokens, f.completion_tokens)}}));
+        return events;
     }
 
     std::vector<stream_event> stream_end(const completion_result&) override {
@@ -108,6 +166,23 @@ public:
     }
 
 private:
+    enum class block { none, text, thinking, tool_use };
+
+    // Closes the open block, if any, and opens the next one.
+    void open(std::vector<stream_event>& events, block kind, json content_block) {
+        if (open_ != block::none) {
+            events.push_back(event("content_block_stop", {{"index", index_}}));
+        }
+        ++index_;
+        open_ = kind;
+        events.push_back(event("content_block_start",
+                               {{"index", index_}, {"content_block", std::move(content_block)}}));
+    }
+
+    stream_event delta(json body) const {
+        return event("content_block_delta", {{"index", index_}, {"delta", std::move(body)}});
+    }
+
     json message(json content, json reason, json stop_sequence, json usage) const {
         return {{"id", id_},
                 {"type", "message"},
@@ -121,8 +196,20 @@ private:
 
     static json text_block(const std::string& text) { return {{"type", "text"}, {"text", text}}; }
 
+    // osprey signs nothing: a thinking block's signature is empty.
+    static json thinking_block(const std::string& thinking) {
+        return {{"type", "thinking"}, {"thinking", thinking}, {"signature", ""}};
+    }
+
+    static json tool_use_block(const std::string& id, const std::string& name, json input) {
+        return {{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", std::move(input)}};
+    }
+
     std::string id_;
     std::string model_;
+    bool parts_ = false;
+    block open_ = block::none;
+    int32_t index_ = -1;  // the block opened last
 };
 
 }  // namespace

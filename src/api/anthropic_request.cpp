@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "api/json_fields.hpp"
+#include "api/tool_fields.hpp"
 
 namespace osprey::api::anthropic {
 
@@ -99,8 +100,84 @@ void read_image_block(object_reader& r, core::message& out) {
     out.parts.push_back(std::move(part));
 }
 
+// {"type": "tool_use", "id", "name", "input": {...}} in an assistant turn.
+void read_tool_use_block(object_reader& r, core::message& out) {
+    core::tool_call call;
+    call.param = r.name("input");
+    call.id = r.string("id").value_or("");
+    if (call.id.empty() && !r.error()) {
+        r.fail(missing_error(r.name("id")));
+    }
+    call.name = r.string("name").value_or("");
+    if (auto ok = check_tool_name(call.name, 128, r.name("name")); !ok && !r.error()) {
+        r.fail(ok.error());
+    }
+    const json* input = r.raw("input");
+    if (!input && !r.error()) {
+        r.fail(missing_error(r.name("input")));
+    } else if (input && !input->is_object()) {
+        r.fail(type_error(r.name("input"), "an object"));
+    } else if (input) {
+        call.arguments = input->dump();
+    }
+    accept_cache_control(r);
+    out.tool_calls.push_back(std::move(call));
+}
+
+// {"type": "tool_result", "tool_use_id", "content": string or text blocks,
+// "is_error"} in a user turn: a turn of the tool's own in osprey's request.
+void read_tool_result_block(object_reader& r, std::vector<core::message>& results) {
+    core::message result;
+    result.role = core::role::tool;
+    result.param = r.name("content");
+    result.tool_call_id = r.string("tool_use_id").value_or("");
+    if (result.tool_call_id.empty() && !r.error()) {
+        r.fail(missing_error(r.name("tool_use_id")));
+    }
+    const bool is_error = r.boolean("is_error").value_or(false);
+    core::message_part text;
+    if (const json* content = r.raw("content"); content && content->is_string()) {
+        text.text = content->get<std::string>();
+    } else if (content && content->is_array()) {
+        for (size_t i = 0; i < content->size() && !r.error(); ++i) {
+            const json& block = (*content)[i];
+            const std::string path = r.name("content") + "[" + std::to_string(i) + "]";
+            if (!block.is_object() || block.value("type", "") != "text" ||
+                !block.contains("text") || !block["text"].is_string()) {
+                r.fail(unsupported_error(path, "a tool result may hold text blocks only."));
+                break;
+            }
+            text.text += (text.text.empty() ? "" : "\n") + block["text"].get<std::string>();
+        }
+    } else if (content) {
+        r.fail(type_error(r.name("content"), "a string or an array of text blocks"));
+    }
+    if (text.text.size() > max_text_bytes) {
+        r.fail(length_error(r.name("content"), max_text_bytes));
+    }
+    // Chat templates have no place for the flag; the model reads it in the text.
+    if (is_error) {
+        text.text = "Error: " + text.text;
+    }
+    accept_cache_control(r);
+    result.parts.push_back(std::move(text));
+    results.push_back(std::move(result));
+}
+
+// {"type": "thinking", "thinking", "signature"} or {"type":
+// "redacted_thinking", "data"} from an earlier answer. As in Anthropic's own
+// API, earlier turns' reasoning is not part of the prompt.
+void read_thinking_block(object_reader& r, const std::string& type) {
+    if (type == "thinking") {
+        r.string("thinking", max_text_bytes);
+        r.string("signature", max_text_bytes);
+    } else {
+        r.string("data", max_text_bytes);
+    }
+}
+
 void read_block(const json& block, const std::string& path, core::message& out,
-                object_reader& parent) {
+                object_reader& parent, std::vector<core::message>* tool_results = nullptr) {
     if (!block.is_object()) {
         parent.fail(type_error(path, "an object"));
         return;
@@ -113,10 +190,18 @@ void read_block(const json& block, const std::string& path, core::message& out,
         read_text_block(r, out);
     } else if (type && *type == "image") {
         read_image_block(r, out);
-    } else if (type && (*type == "tool_use" || *type == "tool_result")) {
-        r.fail(unsupported_error(r.name("type"), "'" + *type +
-                                                     "' blocks need tool support, which this "
-                                                     "server lacks yet."));
+    } else if (type && *type == "tool_use" && out.role == core::role::assistant) {
+        read_tool_use_block(r, out);
+    } else if (type && *type == "tool_result" && out.role == core::role::user && tool_results) {
+        read_tool_result_block(r, *tool_results);
+    } else if (type && (*type == "thinking" || *type == "redacted_thinking") &&
+               out.role == core::role::assistant) {
+        read_thinking_block(r, *type);
+    } else if (type && (*type == "tool_use" || *type == "tool_result" || *type == "thinking" ||
+                        *type == "redacted_thinking")) {
+        r.fail(value_error(r.name("type"), "'" + *type + "' blocks belong in " +
+                                               (*type == "tool_result" ? "user" : "assistant") +
+                                               " turns."));
     } else if (type) {
         r.fail(unsupported_error(r.name("type"), "content blocks of type '" + *type +
                                                      "' are not supported by this server yet."));
@@ -127,8 +212,10 @@ void read_block(const json& block, const std::string& path, core::message& out,
     }
 }
 
-// A string, or an array of content blocks.
-void read_content(object_reader& r, const json* content, core::message& out) {
+// A string, or an array of content blocks. A user turn's tool results go to
+// `tool_results`, each a turn of its own.
+void read_content(object_reader& r, const json* content, core::message& out,
+                  std::vector<core::message>& tool_results) {
     const std::string path = r.name("content");
     if (content->is_string()) {
         if (content->get_ref<const std::string&>().size() > max_text_bytes) {
@@ -150,11 +237,14 @@ void read_content(object_reader& r, const json* content, core::message& out) {
         return;
     }
     for (size_t i = 0; i < content->size(); ++i) {
-        read_block((*content)[i], path + "[" + std::to_string(i) + "]", out, r);
+        read_block((*content)[i], path + "[" + std::to_string(i) + "]", out, r, &tool_results);
     }
 }
 
 bool blank(const core::message& m) {
+    if (!m.tool_calls.empty()) {
+        return false;
+    }
     for (const auto& part : m.parts) {
         if (part.kind != core::part_kind::text || !part.text.empty()) {
             return false;
@@ -173,6 +263,8 @@ void read_message(const json& m, const std::string& path, bool last, core::chat_
     }
     object_reader r(m, path);
     core::message message;
+    message.param = path;
+    std::vector<core::message> tool_results;
     if (auto role = r.string("role")) {
         if (*role == "user") {
             message.role = core::role::user;
@@ -188,13 +280,19 @@ void read_message(const json& m, const std::string& path, bool last, core::chat_
         r.fail(missing_error(r.name("role")));
     }
     if (const json* content = r.raw("content")) {
-        read_content(r, content, message);
+        read_content(r, content, message, tool_results);
     } else if (!r.error()) {
         r.fail(missing_error(r.name("content")));
     }
     r.reject_unread();
-    if (!r.error() && blank(message) && !(last && message.role == core::role::assistant)) {
+    if (!r.error() && blank(message) && tool_results.empty() &&
+        !(last && message.role == core::role::assistant)) {
         r.fail(value_error(r.name("content"), "must not be empty."));
+    }
+    if (!r.error() && last && !message.tool_calls.empty()) {
+        r.fail(value_error(r.name("content"),
+                           "a final assistant message may not hold tool_use blocks: answer them "
+                           "with tool_result blocks in a user turn."));
     }
     for (const auto& part : message.parts) {
         if (!r.error() && message.role == core::role::assistant &&
@@ -206,12 +304,23 @@ void read_message(const json& m, const std::string& path, bool last, core::chat_
         body.fail(*r.error());
         return;
     }
+    // Tool results come first, each a turn of its own, then the user's text.
+    for (auto& result : tool_results) {
+        out.messages.push_back(std::move(result));
+    }
+    if (!tool_results.empty() && blank(message)) {
+        return;
+    }
     // Anthropic combines consecutive turns of one role into a single turn;
     // so does osprey, since many chat templates insist that roles alternate.
     if (!out.messages.empty() && out.messages.back().role == message.role) {
-        auto& parts = out.messages.back().parts;
-        parts.insert(parts.end(), std::make_move_iterator(message.parts.begin()),
-                     std::make_move_iterator(message.parts.end()));
+        auto& last_turn = out.messages.back();
+        last_turn.parts.insert(last_turn.parts.end(),
+                               std::make_move_iterator(message.parts.begin()),
+                               std::make_move_iterator(message.parts.end()));
+        last_turn.tool_calls.insert(last_turn.tool_calls.end(),
+                                    std::make_move_iterator(message.tool_calls.begin()),
+                                    std::make_move_iterator(message.tool_calls.end()));
         return;
     }
     out.messages.push_back(std::move(message));
@@ -314,21 +423,36 @@ void read_stop_sequences(object_reader& r, core::chat_request& out) {
     }
 }
 
-// `thinking` asks for the model's reasoning as separate blocks, which osprey
-// cannot produce yet: "disabled" is honoured, "enabled" is refused.
-void read_thinking(object_reader& r) {
+// `thinking`: {"type": "enabled", "budget_tokens"} lets a model whose
+// template can reason do so, its reasoning sent as thinking blocks;
+// "disabled", or no `thinking`, asks the template not to. The budget is
+// accepted as Anthropic bounds it and not enforced: the answer's max_tokens
+// bounds reasoning and text together.
+void read_thinking(object_reader& r, core::chat_request& out) {
     const json* thinking = r.raw("thinking");
+    out.thinking = false;
     if (!thinking) {
         return;
     }
-    if (!thinking->is_object() || !thinking->contains("type") || !(*thinking)["type"].is_string()) {
-        r.fail(type_error("thinking", "an object with a string 'type'"));
+    if (!thinking->is_object()) {
+        r.fail(type_error("thinking", "an object"));
         return;
     }
-    if ((*thinking)["type"] != "disabled") {
-        r.fail(unsupported_error("thinking",
-                                 "extended thinking is not supported by this "
-                                 "server yet; omit it or set type 'disabled'."));
+    object_reader t(*thinking, "thinking");
+    auto type = t.string("type");
+    if (!type && !t.error()) {
+        t.fail(missing_error(t.name("type")));
+    } else if (type && *type == "enabled") {
+        out.thinking = true;
+        if (!t.integer("budget_tokens", 1024, std::numeric_limits<int32_t>::max()) && !t.error()) {
+            t.fail(missing_error(t.name("budget_tokens")));
+        }
+    } else if (type && *type != "disabled") {
+        t.fail(value_error(t.name("type"), "must be 'enabled' or 'disabled'."));
+    }
+    t.reject_unread();
+    if (t.error()) {
+        r.fail(*t.error());
     }
 }
 
@@ -349,23 +473,102 @@ void read_metadata(object_reader& r) {
     }
 }
 
-// No tools, as some clients say on every request (`"tools": []`, tool_choice
-// "auto" or "none"), is honoured; any tool is refused until tool calls come.
-void read_tools(object_reader& r) {
+// tools: [{name, description, input_schema}] (type "custom" or none); the
+// server tools Anthropic runs itself (web search, code execution, computer
+// use) are refused by type.
+void read_tools(object_reader& r, core::chat_request& out) {
     const json* tools = r.raw("tools");
-    if (tools && !tools->is_array()) {
-        r.fail(type_error("tools", "an array of tools"));
-    } else if (tools && !tools->empty()) {
-        r.fail(unsupported_error("tools", "tool use is not supported by this server yet."));
+    if (!tools) {
+        return;
     }
+    if (!tools->is_array() || tools->size() > max_tools) {
+        r.fail(type_error("tools", "an array of at most 64 tools"));
+        return;
+    }
+    for (size_t i = 0; i < tools->size() && !r.error(); ++i) {
+        const std::string path = "tools[" + std::to_string(i) + "]";
+        if (!(*tools)[i].is_object()) {
+            r.fail(type_error(path, "an object"));
+            return;
+        }
+        object_reader t((*tools)[i], path);
+        core::tool tool;
+        tool.param = path;
+        if (auto type = t.string("type"); type && *type != "custom") {
+            t.fail(unsupported_error(t.name("type"), "tools of type '" + *type +
+                                                         "' run on Anthropic's servers; this "
+                                                         "server takes client tools only."));
+        }
+        tool.name = t.string("name").value_or("");
+        if (auto ok = check_tool_name(tool.name, 128, t.name("name")); !ok && !t.error()) {
+            t.fail(ok.error());
+        }
+        tool.description = t.string("description", max_text_bytes).value_or("");
+        const json* schema = t.raw("input_schema");
+        if (!schema && !t.error()) {
+            t.fail(missing_error(t.name("input_schema")));
+        } else if (auto checked = read_tool_schema(schema, t.name("input_schema"))) {
+            tool.parameters = std::move(*checked);
+        } else if (!t.error()) {
+            t.fail(checked.error());
+        }
+        accept_cache_control(t);
+        t.reject_unread();
+        if (t.error()) {
+            r.fail(*t.error());
+            return;
+        }
+        for (const auto& earlier : out.tools) {
+            if (earlier.name == tool.name) {
+                r.fail(value_error(path + ".name",
+                                   "names the tool '" + tool.name + "' a second time."));
+                return;
+            }
+        }
+        out.tools.push_back(std::move(tool));
+    }
+}
+
+// tool_choice: {type: "auto" | "any" | "tool" | "none", name,
+// disable_parallel_tool_use}.
+void read_tool_choice(object_reader& r, core::chat_request& out) {
     const json* choice = r.raw("tool_choice");
     if (!choice) {
         return;
     }
-    if (!choice->is_object() || !choice->contains("type") || !(*choice)["type"].is_string()) {
-        r.fail(type_error("tool_choice", "an object with a string 'type'"));
-    } else if ((*choice)["type"] != "auto" && (*choice)["type"] != "none") {
-        r.fail(unsupported_error("tool_choice", "tool use is not supported by this server yet."));
+    if (!choice->is_object()) {
+        r.fail(type_error("tool_choice", "an object"));
+        return;
+    }
+    object_reader c(*choice, "tool_choice");
+    auto type = c.string("type");
+    if (!type && !c.error()) {
+        c.fail(missing_error(c.name("type")));
+    } else if (type && *type == "auto") {
+        out.tool_choice = core::tool_choice::automatic;
+    } else if (type && *type == "any") {
+        out.tool_choice = core::tool_choice::required;
+    } else if (type && *type == "none") {
+        out.tool_choice = core::tool_choice::none;
+    } else if (type && *type == "tool") {
+        out.tool_choice = core::tool_choice::named;
+        out.tool_choice_name = c.string("name").value_or("");
+        if (out.tool_choice_name.empty() && !c.error()) {
+            c.fail(missing_error(c.name("name")));
+        }
+    } else if (type) {
+        c.fail(value_error(c.name("type"), "must be 'auto', 'any', 'tool' or 'none'."));
+    }
+    if (auto single = c.boolean("disable_parallel_tool_use")) {
+        out.parallel_tool_calls = !*single;
+    }
+    c.reject_unread();
+    if (c.error()) {
+        r.fail(*c.error());
+        return;
+    }
+    if (auto ok = check_tool_choice(out, "tool_choice"); !ok) {
+        r.fail(ok.error());
     }
 }
 
@@ -377,8 +580,9 @@ void read_conversation(object_reader& r, core::chat_request& out) {
     }
     read_system(r, out);
     read_messages(r, out);
-    read_thinking(r);
-    read_tools(r);
+    read_thinking(r, out);
+    read_tools(r, out);
+    read_tool_choice(r, out);
     refuse_unsupported(r, {"mcp_servers"});
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/exchange.hpp"
+#include "core/chat_request.hpp"
 #include "core/error.hpp"
 #include "core/events.hpp"
 
@@ -12,6 +13,8 @@ namespace osprey::api {
 
 struct choice_result {
     std::string text;
+    std::string reasoning;
+    std::vector<core::tool_call> tool_calls;
     std::vector<core::token_logprob> logprobs;
     core::finish_reason reason = core::finish_reason::stop;
     std::string stop_sequence;
@@ -32,6 +35,14 @@ public:
     virtual ~formatter() = default;
 
     virtual std::string response(const completion_result& result) const = 0;
+
+    // What the ids of the model's tool calls start with, in this API.
+    virtual std::string tool_call_id_prefix() const { return "call_"; }
+
+    // Called before the stream starts when the answer is read apart into
+    // text, reasoning and tool calls (engine/answer.hpp), so that its parts
+    // may come in any order.
+    virtual void expect_parts() {}
 
     // Events sent once the stream starts, before any text, for `n` choices
     // of a prompt of `prompt_tokens` tokens.

@@ -4,6 +4,7 @@
 
 #include "api/media_inputs.hpp"
 #include "core/log.hpp"
+#include "engine/answer.hpp"
 #include "engine/engine.hpp"
 #include "engine/grammar.hpp"
 #include "engine/prompt.hpp"
@@ -25,8 +26,9 @@ class generation_sink : public core::event_sink,
                         public std::enable_shared_from_this<generation_sink> {
 public:
     generation_sink(std::shared_ptr<exchange> ex, std::unique_ptr<formatter> format,
-                    const core::chat_request& request, std::string request_id,
-                    error_responder respond_error, std::shared_ptr<void> in_flight)
+                    const core::chat_request& request, const engine::answer_syntax& answer,
+                    std::string request_id, error_responder respond_error,
+                    std::shared_ptr<void> in_flight)
         : ex_(std::move(ex)),
           in_flight_(std::move(in_flight)),
           request_id_(std::move(request_id)),
@@ -35,6 +37,13 @@ public:
           stream_(request.stream),
           n_(request.n) {
         result_.choices.resize(static_cast<size_t>(n_));
+        if (answer.needs_reading()) {
+            format_->expect_parts();
+            for (int32_t i = 0; i < n_; ++i) {
+                readers_.push_back(std::make_unique<engine::answer_reader>(
+                    answer, format_->tool_call_id_prefix()));
+            }
+        }
     }
 
     void on_event(core::event e) override {
@@ -65,9 +74,18 @@ private:
         }
     }
 
+    static bool empty(const core::text_delta& d) {
+        return d.text.empty() && d.reasoning.empty() && d.tool_calls.empty() && d.logprobs.empty();
+    }
+
     void on(core::text_delta& d) {
+        if (!readers_.empty()) {
+            d = readers_[static_cast<size_t>(d.index)]->read(std::move(d));
+        }
         if (stream_) {
-            send(format_->stream_delta(d));
+            if (!empty(d)) {
+                send(format_->stream_delta(d));
+            }
             return;
         }
         auto& choice = result_.choices[static_cast<size_t>(d.index)];
@@ -77,8 +95,28 @@ private:
         }
     }
 
+    // The answer read whole: what the stream still owes, and the reading
+    // that the whole response gives.
+    void finish_reading(core::choice_finished& f, choice_result& choice) {
+        auto& reader = *readers_[static_cast<size_t>(f.index)];
+        const core::text_delta tail = reader.finish(f.index);
+        if (stream_ && !empty(tail)) {
+            send(format_->stream_delta(tail));
+        }
+        const auto& answer = reader.answer();
+        choice.text = answer.text;
+        choice.reasoning = answer.reasoning;
+        choice.tool_calls = answer.tool_calls;
+        if (!choice.tool_calls.empty() && f.reason == core::finish_reason::stop) {
+            f.reason = core::finish_reason::tool_calls;
+        }
+    }
+
     void on(core::choice_finished& f) {
         auto& choice = result_.choices[static_cast<size_t>(f.index)];
+        if (!readers_.empty()) {
+            finish_reading(f, choice);
+        }
         choice.reason = f.reason;
         choice.stop_sequence = f.stop_sequence;
         result_.prompt_tokens = f.prompt_tokens;
@@ -123,6 +161,7 @@ private:
     std::shared_ptr<void> in_flight_;
     const std::string request_id_;
     std::unique_ptr<formatter> format_;
+    std::vector<std::unique_ptr<engine::answer_reader>> readers_;  // one per choice, when read
     error_responder respond_error_;
     const bool stream_;
     const int32_t n_;
@@ -140,8 +179,9 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
         c.respond_error(engine::timeout_error());
         return;
     }
-    auto sink = std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request,
-                                                  c.request_id, c.respond_error, c.in_flight);
+    auto sink =
+        std::make_shared<generation_sink>(c.ex, std::move(c.format), c.request, prompt.answer,
+                                          c.request_id, c.respond_error, c.in_flight);
     // Whether streaming or not, a client that leaves stops its generation.
     c.ex->on_disconnect([weak = std::weak_ptr<generation_sink>(sink)] {
         if (auto s = weak.lock()) {
@@ -151,9 +191,13 @@ void submit_prepared(generation_context& c, engine::prompt prompt) {
 
     engine::generation_job job;
     job.request_id = c.request_id;
+    // A request has tools or an output format, never both (prepare refuses it).
+    job.grammar = prompt.grammar;
+    if (job.grammar.empty()) {
+        job.grammar.text = std::move(c.grammar);
+    }
     job.prompt = std::move(prompt);
     job.sampling = c.request.sampling;
-    job.grammar = std::move(c.grammar);
     job.max_tokens = c.request.max_tokens;
     job.stop = c.request.stop;
     job.n = c.request.n;
@@ -225,6 +269,14 @@ core::expected<engine::prompt> prepare(generation_context& c) {
                     ", but this model's tokens are 0 to " + std::to_string(n_vocab - 1) + ".",
                 "logit_bias"));
         }
+    }
+    if (!c.request.tools.empty() && c.request.tool_choice != core::tool_choice::none &&
+        c.request.output.kind != core::output_kind::text) {
+        return core::unexpected(core::make_error(
+            core::error_code::unsupported_parameter,
+            "Unsupported parameter 'response_format': a response format together with tools is "
+            "not supported yet; the answer can be held to one or the other.",
+            "response_format"));
     }
     // Checked before any media is fetched: it needs nothing but the request.
     auto grammar = engine::output_grammar(c.engine->loaded_model(), c.request.output);

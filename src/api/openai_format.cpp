@@ -87,6 +87,44 @@ json completion_logprobs(const std::vector<core::token_logprob>& entries, size_t
             {"text_offset", offsets}};
 }
 
+json tool_calls_json(const std::vector<core::tool_call>& calls) {
+    json out = json::array();
+    for (const auto& call : calls) {
+        out.push_back({{"id", call.id},
+                       {"type", "function"},
+                       {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+    }
+    return out;
+}
+
+// A streamed delta's fields: only those that have something, so that a
+// client's accumulator sees tool calls and reasoning apart from the text.
+json chat_delta(const core::text_delta& d) {
+    json delta = json::object();
+    if (!d.reasoning.empty()) {
+        delta["reasoning_content"] = d.reasoning;
+    }
+    if (!d.text.empty() || (d.reasoning.empty() && d.tool_calls.empty())) {
+        delta["content"] = d.text;
+    }
+    if (!d.tool_calls.empty()) {
+        json calls = json::array();
+        for (const auto& c : d.tool_calls) {
+            json call = {{"index", c.call}};
+            if (!c.id.empty()) {
+                call["id"] = c.id;
+                call["type"] = "function";
+                call["function"] = {{"name", c.name}, {"arguments", c.arguments}};
+            } else {
+                call["function"] = {{"arguments", c.arguments}};
+            }
+            calls.push_back(std::move(call));
+        }
+        delta["tool_calls"] = std::move(calls);
+    }
+    return delta;
+}
+
 json usage_json(const completion_result& r) {
     return {{"prompt_tokens", r.prompt_tokens},
             {"completion_tokens", r.completion_tokens},
@@ -141,7 +179,7 @@ public:
             stream_offsets_[d.index] += e.token.size();
         }
         if (kind_ == endpoint::chat) {
-            return {{{}, dump(chunk(d.index, {{"content", d.text}}, logprobs, nullptr))}};
+            return {{{}, dump(chunk(d.index, chat_delta(d), logprobs, nullptr))}};
         }
         return {{{}, dump(text_chunk(d.index, d.text, logprobs, nullptr))}};
     }
@@ -188,8 +226,18 @@ private:
                                                : completion_logprobs(c.logprobs, 0);
         }
         if (kind_ == endpoint::chat) {
+            json message = {
+                {"role", "assistant"},
+                {"content", c.text.empty() && !c.tool_calls.empty() ? json(nullptr) : json(c.text)},
+                {"refusal", nullptr}};
+            if (!c.reasoning.empty()) {
+                message["reasoning_content"] = c.reasoning;
+            }
+            if (!c.tool_calls.empty()) {
+                message["tool_calls"] = tool_calls_json(c.tool_calls);
+            }
             return {{"index", index},
-                    {"message", {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}}},
+                    {"message", std::move(message)},
                     {"logprobs", logprobs},
                     {"finish_reason", core::name(c.reason)}};
         }

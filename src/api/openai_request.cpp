@@ -5,6 +5,7 @@
 #include "api/json_fields.hpp"
 #include "api/json_schema_check.hpp"
 #include "api/openai_media_parts.hpp"
+#include "api/tool_fields.hpp"
 
 namespace osprey::api::openai {
 
@@ -145,12 +146,17 @@ core::expected<core::role> parse_role(const std::string& role, const std::string
     if (role == "assistant") {
         return core::role::assistant;
     }
-    if (role == "tool" || role == "function") {
+    if (role == "tool") {
+        return core::role::tool;
+    }
+    if (role == "function") {
         return core::unexpected(unsupported_error(
-            param, "'" + role + "' messages need tool support, which this server lacks yet."));
+            param,
+            "'function' messages are the deprecated form of 'tool' messages; send "
+            "'tool' messages instead."));
     }
     return core::unexpected(value_error(
-        param, "'" + role + "' is not one of 'system', 'developer', 'user', 'assistant'."));
+        param, "'" + role + "' is not one of 'system', 'developer', 'user', 'assistant', 'tool'."));
 }
 
 void read_content_part(const json& part, const std::string& path, core::message& out,
@@ -205,6 +211,71 @@ void read_content(object_reader& r, const json* content, core::message& out) {
     }
 }
 
+// An assistant turn's tool_calls: [{id, type: "function", function: {name,
+// arguments}}].
+void read_tool_calls(object_reader& r, core::message& out) {
+    const json* calls = r.raw("tool_calls");
+    if (!calls) {
+        return;
+    }
+    if (out.role != core::role::assistant) {
+        r.fail(value_error(r.name("tool_calls"), "only assistant messages make tool calls."));
+        return;
+    }
+    if (!calls->is_array() || calls->size() > max_tools) {
+        r.fail(type_error(r.name("tool_calls"), "an array of at most 64 tool calls"));
+        return;
+    }
+    for (size_t i = 0; i < calls->size() && !r.error(); ++i) {
+        const std::string path = r.name("tool_calls") + "[" + std::to_string(i) + "]";
+        if (!(*calls)[i].is_object()) {
+            r.fail(type_error(path, "an object"));
+            return;
+        }
+        object_reader c((*calls)[i], path);
+        core::tool_call call;
+        call.param = path;
+        call.id = c.string("id").value_or("");
+        if (call.id.empty() && !c.error()) {
+            c.fail(missing_error(c.name("id")));
+        }
+        if (auto type = c.string("type"); type && *type != "function") {
+            c.fail(value_error(c.name("type"), "must be 'function'."));
+        }
+        const json* function = c.raw("function");
+        if (!function && !c.error()) {
+            c.fail(missing_error(c.name("function")));
+        } else if (function && !function->is_object()) {
+            c.fail(type_error(c.name("function"), "an object"));
+        } else if (function) {
+            object_reader f(*function, c.name("function"));
+            call.name = f.string("name").value_or("");
+            if (auto ok = check_tool_name(call.name, 64, f.name("name")); !ok && !f.error()) {
+                f.fail(ok.error());
+            }
+            auto arguments = f.string("arguments", max_text_bytes);
+            if (!arguments && !f.error()) {
+                f.fail(missing_error(f.name("arguments")));
+            } else if (arguments) {
+                if (auto ok = check_call_arguments(*arguments, f.name("arguments")); !ok) {
+                    f.fail(ok.error());
+                }
+                call.arguments = std::move(*arguments);
+            }
+            f.reject_unread();
+            if (f.error()) {
+                c.fail(*f.error());
+            }
+        }
+        c.reject_unread();
+        if (c.error()) {
+            r.fail(*c.error());
+            return;
+        }
+        out.tool_calls.push_back(std::move(call));
+    }
+}
+
 void read_message(const json& m, const std::string& path, core::chat_request& out,
                   object_reader& body) {
     if (!m.is_object()) {
@@ -213,6 +284,7 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
     }
     object_reader r(m, path);
     core::message message;
+    message.param = path;
     if (auto role = r.string("role")) {
         if (auto parsed = parse_role(*role, r.name("role"))) {
             message.role = *parsed;
@@ -229,7 +301,19 @@ void read_message(const json& m, const std::string& path, core::chat_request& ou
     }
     r.string("name");  // a participant's name: accepted, not shown to the model
     r.string("refusal", max_text_bytes);
-    refuse_unsupported(r, {"tool_calls", "function_call", "audio"});
+    read_tool_calls(r, message);
+    if (message.role == core::role::tool) {
+        message.tool_call_id = r.string("tool_call_id").value_or("");
+        if (message.tool_call_id.empty() && !r.error()) {
+            r.fail(missing_error(r.name("tool_call_id")));
+        }
+    }
+    for (const auto& part : message.parts) {
+        if (message.role == core::role::tool && part.kind != core::part_kind::text && !r.error()) {
+            r.fail(value_error(part.param, "a tool's result may hold text only."));
+        }
+    }
+    refuse_unsupported(r, {"function_call", "audio"});
     r.reject_unread();
     if (r.error()) {
         body.fail(*r.error());
@@ -337,6 +421,122 @@ void read_response_format(object_reader& r, core::chat_request& out) {
     }
 }
 
+// tools: [{type: "function", function: {name, description, parameters, strict}}].
+void read_tools(object_reader& r, core::chat_request& out) {
+    const json* tools = r.raw("tools");
+    if (!tools) {
+        return;
+    }
+    if (!tools->is_array() || tools->size() > max_tools) {
+        r.fail(type_error("tools", "an array of at most 64 tools"));
+        return;
+    }
+    for (size_t i = 0; i < tools->size() && !r.error(); ++i) {
+        const std::string path = "tools[" + std::to_string(i) + "]";
+        if (!(*tools)[i].is_object()) {
+            r.fail(type_error(path, "an object"));
+            return;
+        }
+        object_reader t((*tools)[i], path);
+        core::tool tool;
+        tool.param = path;
+        auto type = t.string("type");
+        if (!type && !t.error()) {
+            t.fail(missing_error(t.name("type")));
+        } else if (type && *type != "function") {
+            t.fail(unsupported_error(t.name("type"), "only 'function' tools are supported."));
+        }
+        const json* function = t.raw("function");
+        if (!function && !t.error()) {
+            t.fail(missing_error(t.name("function")));
+        } else if (function && !function->is_object()) {
+            t.fail(type_error(t.name("function"), "an object"));
+        } else if (function && !t.error()) {
+            object_reader f(*function, t.name("function"));
+            tool.name = f.string("name").value_or("");
+            if (auto ok = check_tool_name(tool.name, 64, f.name("name")); !ok && !f.error()) {
+                f.fail(ok.error());
+            }
+            tool.description = f.string("description", max_text_bytes).value_or("");
+            f.boolean("strict");  // calls always follow the schema, strict or not
+            if (auto schema = read_tool_schema(f.raw("parameters"), f.name("parameters"))) {
+                tool.parameters = std::move(*schema);
+            } else if (!f.error()) {
+                f.fail(schema.error());
+            }
+            f.reject_unread();
+            if (f.error()) {
+                t.fail(*f.error());
+            }
+        }
+        t.reject_unread();
+        if (t.error()) {
+            r.fail(*t.error());
+            return;
+        }
+        for (const auto& earlier : out.tools) {
+            if (earlier.name == tool.name) {
+                r.fail(value_error(path + ".function.name",
+                                   "names the tool '" + tool.name + "' a second time."));
+                return;
+            }
+        }
+        out.tools.push_back(std::move(tool));
+    }
+}
+
+// tool_choice: "none", "auto", "required", or {type: "function", function: {name}}.
+void read_tool_choice(object_reader& r, core::chat_request& out) {
+    out.parallel_tool_calls = r.boolean("parallel_tool_calls").value_or(true);
+    const json* choice = r.raw("tool_choice");
+    if (!choice) {
+        return;
+    }
+    if (choice->is_string()) {
+        const auto& mode = choice->get_ref<const std::string&>();
+        if (mode == "none") {
+            out.tool_choice = core::tool_choice::none;
+        } else if (mode == "auto") {
+            out.tool_choice = core::tool_choice::automatic;
+        } else if (mode == "required") {
+            out.tool_choice = core::tool_choice::required;
+        } else {
+            r.fail(value_error("tool_choice",
+                               "must be 'none', 'auto', 'required' or an object "
+                               "naming a function."));
+            return;
+        }
+    } else if (choice->is_object()) {
+        object_reader c(*choice, "tool_choice");
+        if (auto type = c.string("type"); !type || *type != "function") {
+            c.fail(value_error(c.name("type"), "must be 'function'."));
+        }
+        const json* function = c.raw("function");
+        if (!function || !function->is_object()) {
+            c.fail(type_error(c.name("function"), "an object with the function's name"));
+        } else {
+            object_reader f(*function, c.name("function"));
+            out.tool_choice_name = f.string("name").value_or("");
+            f.reject_unread();
+            if (f.error()) {
+                c.fail(*f.error());
+            }
+        }
+        c.reject_unread();
+        if (c.error()) {
+            r.fail(*c.error());
+            return;
+        }
+        out.tool_choice = core::tool_choice::named;
+    } else {
+        r.fail(type_error("tool_choice", "a string or an object"));
+        return;
+    }
+    if (auto ok = check_tool_choice(out, "tool_choice"); !ok) {
+        r.fail(ok.error());
+    }
+}
+
 }  // namespace
 
 core::expected<core::chat_request> parse_chat_request(const std::string& body) {
@@ -356,9 +556,10 @@ core::expected<core::chat_request> parse_chat_request(const std::string& body) {
         modalities && *modalities != json::array({"text"})) {
         r.fail(unsupported_error("modalities", "only [\"text\"] is supported."));
     }
-    r.boolean("parallel_tool_calls");  // meaningful only with tools, which are refused
-    refuse_unsupported(r, {"tools", "tool_choice", "functions", "function_call", "audio",
-                           "prediction", "web_search_options", "reasoning_effort", "verbosity"});
+    read_tools(r, out);
+    read_tool_choice(r, out);
+    refuse_unsupported(r, {"functions", "function_call", "audio", "prediction",
+                           "web_search_options", "reasoning_effort", "verbosity"});
     r.reject_unread(bookkeeping_fields);
     if (r.error()) {
         return core::unexpected(*r.error());

@@ -8,6 +8,7 @@ const char* name(role r) {
     case role::developer: return "developer";
     case role::user: return "user";
     case role::assistant: return "assistant";
+    case role::tool: return "tool";
     }
     return "user";
 }

@@ -11,7 +11,7 @@
 // need to shape the answer.
 namespace osprey::core {
 
-enum class role { system, developer, user, assistant };
+enum class role { system, developer, user, assistant, tool };
 
 const char* name(role r);
 
@@ -31,10 +31,35 @@ struct message_part {
     std::string param;  // where the part sits in the request, for error messages
 };
 
+// A call the model made to one of the client's tools. `arguments` is JSON
+// text (an object); `param` is where the call sits in a request's history.
+struct tool_call {
+    std::string id;
+    std::string name;
+    std::string arguments;
+    std::string param;
+};
+
 struct message {
     core::role role = role::user;
     std::vector<message_part> parts;
+    std::vector<tool_call> tool_calls;  // assistant: the calls it made
+    std::string tool_call_id;           // tool: the call this message answers
+    std::string param;                  // where the message sits in the request
 };
+
+// A function the model may call. `parameters` is a JSON schema (JSON text)
+// for the call's arguments, already checked by the adapter.
+struct tool {
+    std::string name;
+    std::string description;
+    std::string parameters;
+    std::string param;
+};
+
+// auto: the model chooses; none: it may not call; required: it must call
+// some tool; named: it must call `tool_choice_name`.
+enum class tool_choice { automatic, none, required, named };
 
 struct sampling_params {
     float temperature = 1.0f;  // 0 means greedy
@@ -74,6 +99,13 @@ struct chat_request {
 
     sampling_params sampling;
     output_format output;
+    std::vector<tool> tools;
+    core::tool_choice tool_choice = tool_choice::automatic;
+    std::string tool_choice_name;     // named: the tool that must be called
+    bool parallel_tool_calls = true;  // may the model call several tools at once
+    // Whether the model may reason before it answers, for templates that
+    // switch it; absent: the template's default.
+    std::optional<bool> thinking;
     std::optional<int32_t> max_tokens;  // absent: until the context is full
     // max_tokens is only a cap: a prompt plus max_tokens past the context is
     // not refused, the answer ends where the context does (Anthropic's

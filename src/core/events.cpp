@@ -6,6 +6,7 @@ const char* name(finish_reason r) {
     switch (r) {
     case finish_reason::stop: return "stop";
     case finish_reason::length: return "length";
+    case finish_reason::tool_calls: return "tool_calls";
     }
     return "stop";
 }

@@ -24,14 +24,30 @@ struct token_logprob {
     std::vector<token_alternative> top;
 };
 
+// A piece of a tool call as it streams: the first piece of call `call`
+// carries its id and name, later ones more of its arguments' JSON text.
+struct tool_call_delta {
+    int32_t call = 0;
+    std::string id;
+    std::string name;
+    std::string arguments;
+};
+
 // New text for one choice, and the logprobs of the tokens that produced it.
+// From the engine, `text` is all the model wrote. Where the model's template
+// sets reasoning or tool calls apart, the adapter reads them out of it
+// (engine/answer_reader.hpp) into `reasoning` and `tool_calls`, leaving the
+// answer's own text in `text`.
 struct text_delta {
     int32_t index = 0;
     std::string text;
     std::vector<token_logprob> logprobs;
+    std::string reasoning;
+    std::vector<tool_call_delta> tool_calls;
 };
 
-enum class finish_reason { stop, length };
+// tool_calls: the answer ended with calls to the client's tools.
+enum class finish_reason { stop, length, tool_calls };
 
 const char* name(finish_reason r);
 

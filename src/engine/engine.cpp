@@ -437,8 +437,12 @@ void engine::process_output(slot& s) {
         return;
     }
 
-    auto piece = [vocab](int32_t t) {
-        return common_token_to_piece(vocab, t, false);
+    // Control tokens are not text, but for those the template writes as
+    // markers of reasoning and tool calls, which the answer must keep.
+    const auto& preserved = job.prompt.answer.preserved_tokens;
+    auto piece = [vocab, &preserved](int32_t t) {
+        const bool keep = std::find(preserved.begin(), preserved.end(), t) != preserved.end();
+        return common_token_to_piece(vocab, t, keep);
     };
     std::optional<core::token_logprob> logprob;
     if (job.top_logprobs >= 0) {
@@ -448,7 +452,7 @@ void engine::process_output(slot& s) {
     auto out = s.stream->push(piece(token), std::move(logprob));
     if (!out.text.empty() || !out.logprobs.empty()) {
         job.sink->on_event(
-            core::text_delta{s.task->index, std::move(out.text), std::move(out.logprobs)});
+            core::text_delta{s.task->index, std::move(out.text), std::move(out.logprobs), {}, {}});
     }
 
     if (s.stream->stopped()) {
@@ -466,8 +470,8 @@ void engine::finish(slot& s, core::finish_reason reason) {
     const auto& job = s.job();
     auto rest = s.stream->flush();
     if (!rest.text.empty() || !rest.logprobs.empty()) {
-        job.sink->on_event(
-            core::text_delta{s.task->index, std::move(rest.text), std::move(rest.logprobs)});
+        job.sink->on_event(core::text_delta{
+            s.task->index, std::move(rest.text), std::move(rest.logprobs), {}, {}});
     }
     job.sink->on_event(core::choice_finished{s.task->index, reason, s.stream->matched(),
                                              static_cast<int32_t>(job.prompt.n_tokens()),

@@ -26,7 +26,7 @@ struct generation_job {
     std::string request_id;
     osprey::engine::prompt prompt;
     core::sampling_params sampling;
-    std::string grammar;  // from output_grammar; empty for free text
+    grammar_spec grammar;  // from output_grammar or the prompt's tools; empty for free text
     std::optional<int32_t> max_tokens;
     std::vector<std::string> stop;
     int32_t n = 1;

@@ -1,7 +1,10 @@
 #include "engine/prompt.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <chat.h>
@@ -10,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/request_id.hpp"
 #include "engine/model.hpp"
+#include "engine/sampler.hpp"
 #include "engine/special_tokens.hpp"
 
 namespace osprey::engine {
@@ -39,21 +43,51 @@ std::string join_text(const core::message& m, const std::string& nonce, size_t& 
     return out;
 }
 
+common_chat_tool_choice template_tool_choice(const core::chat_request& r) {
+    switch (r.tool_choice) {
+    case core::tool_choice::none: return COMMON_CHAT_TOOL_CHOICE_NONE;
+    // A forced call is held by a grammar of osprey's own (forced_call_grammar),
+    // built from the one llama.cpp gives for the model's choice.
+    case core::tool_choice::automatic:
+    case core::tool_choice::required:
+    case core::tool_choice::named: return COMMON_CHAT_TOOL_CHOICE_AUTO;
+    }
+    return COMMON_CHAT_TOOL_CHOICE_AUTO;
+}
+
+common_chat_msg template_message(const core::message& m, std::string content) {
+    common_chat_msg msg;
+    msg.role = template_role(m.role);
+    msg.content = std::move(content);
+    msg.tool_call_id = m.tool_call_id;
+    for (const auto& call : m.tool_calls) {
+        msg.tool_calls.push_back({call.name, call.arguments, call.id});
+    }
+    return msg;
+}
+
 // Renders the first `contents.size()` messages, with `contents` in place of
-// each one's text, and the generation prompt after them.
-core::expected<std::string> render_chat(const model& m, const core::chat_request& r,
-                                        const std::vector<std::string>& contents) {
+// each one's text, and the generation prompt after them. Offers the request's
+// tools (only the named one when one is forced).
+core::expected<common_chat_params> render_chat(const model& m, const core::chat_request& r,
+                                               const std::vector<std::string>& contents) {
     common_chat_templates_inputs inputs;
     inputs.add_generation_prompt = true;
     inputs.use_jinja = true;
+    inputs.reasoning_format = COMMON_REASONING_FORMAT_DEEPSEEK;
+    inputs.enable_thinking = r.thinking.value_or(true);
     for (size_t i = 0; i < contents.size(); ++i) {
-        common_chat_msg msg;
-        msg.role = template_role(r.messages[i].role);
-        msg.content = contents[i];
-        inputs.messages.push_back(std::move(msg));
+        inputs.messages.push_back(template_message(r.messages[i], contents[i]));
     }
+    for (const auto& tool : r.tools) {
+        if (r.tool_choice != core::tool_choice::named || tool.name == r.tool_choice_name) {
+            inputs.tools.push_back({tool.name, tool.description, tool.parameters});
+        }
+    }
+    inputs.tool_choice = template_tool_choice(r);
+    inputs.parallel_tool_calls = r.parallel_tool_calls;
     try {
-        return common_chat_templates_apply(m.templates(), inputs).prompt;
+        return common_chat_templates_apply(m.templates(), inputs);
     } catch (const std::exception& e) {
         core::error err = core::make_error(core::error_code::internal,
                                            "the model's chat template could not be rendered");
@@ -70,32 +104,40 @@ struct chat_layout {
 };
 
 // Renders once with a random marker in place of each message's content, and
-// cuts the result at the markers. Returns nothing when the template did not
-// keep every marker exactly once, in order (it rewrote the content).
-std::optional<chat_layout> lay_out_chat(const model& m, const core::chat_request& r,
-                                        const std::vector<std::string>& contents) {
+// cuts the result at the markers. Returns no layout when the template did not
+// keep every marker exactly once, in order (it rewrote the content). An empty
+// content (an assistant turn that only calls tools) gets no marker.
+core::expected<std::optional<chat_layout>> lay_out_chat(const model& m, const core::chat_request& r,
+                                                        const std::vector<std::string>& contents,
+                                                        common_chat_params& params) {
     const std::string nonce = core::make_id("");
     std::vector<std::string> markers;
     for (size_t i = 0; i < contents.size(); ++i) {
-        markers.push_back("\x1e" + nonce + ":" + std::to_string(i) + "\x1e");
+        markers.push_back(contents[i].empty() ? std::string()
+                                              : "\x1e" + nonce + ":" + std::to_string(i) + "\x1e");
     }
     auto rendered = render_chat(m, r, markers);
     if (!rendered) {
-        return std::nullopt;
+        return core::unexpected(rendered.error());
     }
+    params = std::move(*rendered);
+    const std::string& text = params.prompt;
     chat_layout layout;
     size_t at = 0;
     for (size_t i = 0; i < markers.size(); ++i) {
-        const size_t found = rendered->find(markers[i], at);
+        if (markers[i].empty()) {
+            continue;
+        }
+        const size_t found = text.find(markers[i], at);
         if (found == std::string::npos ||
-            rendered->find(markers[i], found + markers[i].size()) != std::string::npos) {
+            text.find(markers[i], found + markers[i].size()) != std::string::npos) {
             return std::nullopt;
         }
-        layout.template_text.push_back(rendered->substr(at, found - at));
+        layout.template_text.push_back(text.substr(at, found - at));
         layout.content.push_back(contents[i]);
         at = found + markers[i].size();
     }
-    layout.template_text.push_back(rendered->substr(at));
+    layout.template_text.push_back(text.substr(at));
     return layout;
 }
 
@@ -238,6 +280,170 @@ core::expected<prompt> tokenize_layout(const model& m, const chat_layout& l,
     return b.finish();
 }
 
+// Tool definitions and calls are rendered into the template's own text,
+// where control tokens are read as such: a client's text there may not hold
+// one, or it could close its turn and forge another.
+core::expected<void> check_tool_text(const model& m, std::string_view text,
+                                     const std::string& param) {
+    for (const auto& piece : m.control_tokens().split(text)) {
+        if (piece.token >= 0) {
+            return core::unexpected(core::make_error(
+                core::error_code::invalid_value,
+                "Invalid value for '" + param + "': the text of the model's control token '" +
+                    piece.text + "' may not appear in tool definitions or tool calls.",
+                param));
+        }
+    }
+    return {};
+}
+
+core::expected<void> check_tools(const model& m, const core::chat_request& r) {
+    bool has_calls = false;
+    for (const auto& message : r.messages) {
+        has_calls = has_calls || !message.tool_calls.empty() || message.role == core::role::tool;
+    }
+    if (r.tools.empty() && !has_calls) {
+        return {};
+    }
+    const auto caps = common_chat_templates_get_caps(m.templates());
+    if (const auto it = caps.find("supports_tool_calls"); it == caps.end() || !it->second) {
+        return core::unexpected(core::make_error(
+            core::error_code::invalid_value,
+            std::string("Invalid value for '") + (r.tools.empty() ? "messages" : "tools") +
+                "': this model's chat template has no way to call tools, so it cannot take "
+                "tools or tool calls.",
+            r.tools.empty() ? "messages" : "tools"));
+    }
+    for (const auto& tool : r.tools) {
+        for (const std::string* text : {&tool.name, &tool.description, &tool.parameters}) {
+            if (auto ok = check_tool_text(m, *text, tool.param); !ok) {
+                return ok;
+            }
+        }
+    }
+    for (const auto& message : r.messages) {
+        if (auto ok = check_tool_text(m, message.tool_call_id, message.param); !ok) {
+            return ok;
+        }
+        for (const auto& call : message.tool_calls) {
+            for (const std::string* text : {&call.id, &call.name, &call.arguments}) {
+                if (auto ok = check_tool_text(m, *text, call.param); !ok) {
+                    return ok;
+                }
+            }
+        }
+    }
+    return {};
+}
+
+// A forced tool call: the rules llama.cpp wrote for a call the model chooses
+// to make (a lazy grammar, which holds from the call's opening on), held from
+// the answer's first token instead, with nothing before the call.
+core::expected<std::string> forced_call_grammar(const std::string& lazy, bool parallel) {
+    const std::string root = "root ::= ";
+    const size_t at = lazy.rfind("\n" + root) != std::string::npos ? lazy.rfind("\n" + root) + 1
+                      : lazy.rfind(root, 0) == 0                   ? 0
+                                                                   : std::string::npos;
+    if (at == std::string::npos || lazy.find("\ntool-call ::= ") == std::string::npos) {
+        return core::unexpected(core::make_error(
+            core::error_code::invalid_value,
+            "Invalid value for 'tool_choice': this model's chat template gives tool calls a "
+            "form that cannot be forced; let the model choose (auto).",
+            "tool_choice"));
+    }
+    const size_t end = lazy.find('\n', at);
+    std::string out = lazy.substr(0, at);
+    out += parallel ? "root ::= tool-call (space tool-call)*" : "root ::= tool-call";
+    if (end != std::string::npos) {
+        out += lazy.substr(end);
+    }
+    return out;
+}
+
+int32_t single_token(const model& m, const std::string& text) {
+    const auto tokens = common_tokenize(m.vocab(), text, false, true);
+    return tokens.size() == 1 ? tokens[0] : -1;
+}
+
+// How the answer is read and held, from llama.cpp's reading of the template
+// for this request.
+core::expected<std::pair<answer_syntax, grammar_spec>> answer_of(const model& m,
+                                                                 const core::chat_request& r,
+                                                                 const common_chat_params& params) {
+    answer_syntax answer;
+    grammar_spec grammar;
+    const bool tools = !r.tools.empty() && r.tool_choice != core::tool_choice::none;
+    // A prefill starts the answer partway, where the parser cannot follow.
+    if (!r.prefill) {
+        answer.parser = params.parser;
+        answer.generation_prompt = params.generation_prompt;
+        answer.format = static_cast<int32_t>(params.format);
+        answer.reasoning = params.supports_thinking;
+        answer.tools = tools;
+    }
+    for (const auto& text : params.preserved_tokens) {
+        if (const int32_t token = single_token(m, text); token >= 0) {
+            answer.preserved_tokens.push_back(token);
+        }
+    }
+    if (!tools) {
+        return std::make_pair(std::move(answer), std::move(grammar));
+    }
+    if (params.grammar.empty() || !params.grammar_lazy) {
+        return core::unexpected(core::make_error(
+            core::error_code::invalid_value,
+            "Invalid value for 'tools': this model's chat template gives tool calls no form "
+            "that osprey can hold the answer to.",
+            "tools"));
+    }
+    if (r.tool_choice == core::tool_choice::automatic) {
+        grammar.text = params.grammar;
+        grammar.lazy = true;
+        for (const auto& trigger : params.grammar_triggers) {
+            switch (trigger.type) {
+            case COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN:
+                grammar.trigger_tokens.push_back(trigger.token);
+                break;
+            case COMMON_GRAMMAR_TRIGGER_TYPE_WORD:
+                if (const int32_t token = single_token(m, trigger.value);
+                    token >= 0 &&
+                    std::find(answer.preserved_tokens.begin(), answer.preserved_tokens.end(),
+                              token) != answer.preserved_tokens.end()) {
+                    grammar.trigger_tokens.push_back(token);
+                } else {
+                    grammar.trigger_patterns.push_back(regex_escape(trigger.value));
+                }
+                break;
+            case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN:
+                grammar.trigger_patterns.push_back(trigger.value);
+                break;
+            case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL:
+                grammar.trigger_patterns.push_back("^" + trigger.value + "$");
+                break;
+            }
+        }
+    } else {
+        auto forced = forced_call_grammar(params.grammar, r.parallel_tool_calls);
+        if (!forced) {
+            return core::unexpected(forced.error());
+        }
+        grammar.text = std::move(*forced);
+    }
+    // Compiled once here, off the engine thread, so that a failure shows
+    // before the response starts.
+    llama_sampler* compiled = compile_grammar(m.vocab(), grammar);
+    if (compiled == nullptr) {
+        core::error e = core::make_error(core::error_code::invalid_value,
+                                         "Invalid value for 'tools': these tools cannot be "
+                                         "turned into a grammar for the model's tool calls.",
+                                         "tools");
+        e.internal_detail = "the tool-call grammar did not compile";
+        return core::unexpected(std::move(e));
+    }
+    llama_sampler_free(compiled);
+    return std::make_pair(std::move(answer), std::move(grammar));
+}
+
 core::expected<void> check_fits(const model& m, const core::chat_request& r, size_t n_prompt) {
     const auto n_ctx = static_cast<size_t>(m.info().n_ctx_seq);
     const char* param = r.prompt ? "prompt" : "messages";
@@ -285,16 +491,9 @@ core::expected<void> check_bytes(const model& m, const core::chat_request& r, si
                          r.prompt ? "prompt" : "messages"));
 }
 
-core::expected<prompt> tokenize_request(const model& m, const core::chat_request& r,
-                                        const std::vector<media_expansion>& media) {
-    // A raw prompt belongs to the client whole, control tokens included, as
-    // in llama.cpp's own server.
-    if (r.prompt) {
-        if (auto ok = check_bytes(m, r, r.prompt->size()); !ok) {
-            return core::unexpected(ok.error());
-        }
-        return prompt{common_tokenize(m.vocab(), *r.prompt, true, true), {}};
-    }
+core::expected<prompt> tokenize_chat(const model& m, const core::chat_request& r,
+                                     const std::vector<media_expansion>& media,
+                                     common_chat_params& params) {
     const std::string nonce = core::make_id("");
     std::vector<std::string> contents;
     size_t n_media = 0;
@@ -308,15 +507,19 @@ core::expected<prompt> tokenize_request(const model& m, const core::chat_request
         prefill = std::move(contents.back());
         contents.pop_back();
     }
-    if (auto layout = lay_out_chat(m, r, contents)) {
+    auto layout = lay_out_chat(m, r, contents, params);
+    if (!layout) {
+        return core::unexpected(layout.error());
+    }
+    if (*layout) {
         if (prefill) {
-            layout->content.push_back(std::move(*prefill));
-            layout->template_text.emplace_back();
+            (*layout)->content.push_back(std::move(*prefill));
+            (*layout)->template_text.emplace_back();
         }
-        if (auto ok = check_bytes(m, r, layout_bytes(*layout)); !ok) {
+        if (auto ok = check_bytes(m, r, layout_bytes(**layout)); !ok) {
             return core::unexpected(ok.error());
         }
-        return tokenize_layout(m, *layout, media, nonce);
+        return tokenize_layout(m, **layout, media, nonce);
     }
     // TODO: a template that rewrites message content (trims it, say) cannot be
     // laid out with markers; its whole text is tokenized as llama.cpp's server
@@ -327,17 +530,46 @@ core::expected<prompt> tokenize_request(const model& m, const core::chat_request
     if (!rendered) {
         return core::unexpected(rendered.error());
     }
+    params = std::move(*rendered);
+    std::string text = params.prompt;
     if (prefill) {
-        *rendered += *prefill;
+        text += *prefill;
     }
-    if (auto ok = check_bytes(m, r, rendered->size()); !ok) {
+    if (auto ok = check_bytes(m, r, text.size()); !ok) {
         return core::unexpected(ok.error());
     }
     prompt_builder b(m, media, nonce);
-    if (auto ok = b.add_rendered(*rendered); !ok) {
+    if (auto ok = b.add_rendered(text); !ok) {
         return core::unexpected(ok.error());
     }
     return b.finish();
+}
+
+core::expected<prompt> tokenize_request(const model& m, const core::chat_request& r,
+                                        const std::vector<media_expansion>& media) {
+    // A raw prompt belongs to the client whole, control tokens included, as
+    // in llama.cpp's own server.
+    if (r.prompt) {
+        if (auto ok = check_bytes(m, r, r.prompt->size()); !ok) {
+            return core::unexpected(ok.error());
+        }
+        return prompt{common_tokenize(m.vocab(), *r.prompt, true, true), {}, {}, {}};
+    }
+    if (auto ok = check_tools(m, r); !ok) {
+        return core::unexpected(ok.error());
+    }
+    common_chat_params params;
+    auto p = tokenize_chat(m, r, media, params);
+    if (!p) {
+        return p;
+    }
+    auto answer = answer_of(m, r, params);
+    if (!answer) {
+        return core::unexpected(answer.error());
+    }
+    p->answer = std::move(answer->first);
+    p->grammar = std::move(answer->second);
+    return p;
 }
 
 }  // namespace

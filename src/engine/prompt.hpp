@@ -5,6 +5,7 @@
 
 #include "core/chat_request.hpp"
 #include "core/error.hpp"
+#include "engine/answer.hpp"
 #include "engine/media_input.hpp"
 #include "engine/multimodal.hpp"
 
@@ -17,6 +18,8 @@ class model;
 struct prompt {
     std::vector<int32_t> tokens;
     std::vector<media_chunk> media;  // in order of `at`
+    answer_syntax answer;            // how the answer is read (chat requests)
+    grammar_spec grammar;            // what holds a tool call (requests with tools)
 
     // Text and media tokens together: what a sequence holds and usage counts.
     size_t n_tokens() const;

@@ -19,12 +19,12 @@ constexpr int32_t penalty_window = 64;
 }  // namespace
 
 sampler::sampler(const core::sampling_params& p, const llama_vocab* vocab, int32_t n_vocab,
-                 uint32_t seed, const std::string& grammar) {
+                 uint32_t seed, const grammar_spec& grammar) {
     chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
     // First, so that every later step chooses among tokens the grammar allows;
     // once the grammar is complete it allows only end-of-generation tokens.
     if (!grammar.empty()) {
-        if (llama_sampler* g = llama_sampler_init_grammar(vocab, grammar.c_str(), "root")) {
+        if (llama_sampler* g = compile_grammar(vocab, grammar)) {
             llama_sampler_chain_add(chain_, g);
         }
     }
@@ -51,6 +51,20 @@ sampler::sampler(const core::sampling_params& p, const llama_vocab* vocab, int32
     }
     llama_sampler_chain_add(chain_, llama_sampler_init_temp(p.temperature));
     llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+}
+
+llama_sampler* compile_grammar(const llama_vocab* vocab, const grammar_spec& grammar) {
+    if (!grammar.lazy) {
+        return llama_sampler_init_grammar(vocab, grammar.text.c_str(), "root");
+    }
+    std::vector<const char*> patterns;
+    patterns.reserve(grammar.trigger_patterns.size());
+    for (const auto& p : grammar.trigger_patterns) {
+        patterns.push_back(p.c_str());
+    }
+    return llama_sampler_init_grammar_lazy_patterns(
+        vocab, grammar.text.c_str(), "root", patterns.data(), patterns.size(),
+        grammar.trigger_tokens.data(), grammar.trigger_tokens.size());
 }
 
 // OpenAI's -100 bans the token outright; other biases are added as given.

@@ -11,7 +11,7 @@ using json = nlohmann::json;
 completion_result one_choice(const std::string& text, core::finish_reason reason,
                              const std::string& stop_sequence = {}) {
     completion_result r;
-    r.choices.push_back({text, {}, reason, stop_sequence});
+    r.choices.push_back({text, {}, {}, {}, reason, stop_sequence});
     r.prompt_tokens = 7;
     r.completion_tokens = 3;
     return r;
@@ -61,6 +61,7 @@ TEST(AnthropicFormat, ReusedPromptTokensAreCacheReads) {
     EXPECT_EQ(usage["input_tokens"], 2);
     EXPECT_EQ(usage["cache_read_input_tokens"], 5);
     EXPECT_EQ(usage["cache_creation_input_tokens"], 0);
+    f->stream_start(1, 7);
     auto finish = f->stream_finish({0, core::finish_reason::stop, {}, 7, 5, 1});
     auto delta = json::parse(finish.at(1).data)["usage"];
     EXPECT_EQ(delta["input_tokens"], 2);
@@ -86,9 +87,9 @@ TEST(AnthropicFormat, StreamEvents) {
         all.insert(all.end(), events.begin(), events.end());
     };
     add(f->stream_start(1, 7));
-    add(f->stream_delta({0, "Hel", {}}));
-    add(f->stream_delta({0, "", {}}));  // nothing to say: no event
-    add(f->stream_delta({0, "lo", {}}));
+    add(f->stream_delta({0, "Hel", {}, {}, {}}));
+    add(f->stream_delta({0, "", {}, {}, {}}));  // nothing to say: no event
+    add(f->stream_delta({0, "lo", {}, {}, {}}));
     add(f->stream_finish({0, core::finish_reason::stop, "END", 7, 0, 2}));
     add(f->stream_end(one_choice("Hello", core::finish_reason::stop, "END")));
 
@@ -127,6 +128,60 @@ TEST(AnthropicFormat, AnErrorMidStreamIsAnErrorEvent) {
 
 TEST(AnthropicFormat, CountTokens) {
     EXPECT_EQ(json::parse(count_tokens_body(42)), json::parse(R"({"input_tokens": 42})"));
+}
+
+// An answer read apart: a thinking block, then text, then a tool_use block
+// whose input streams as JSON text, each block opened as its first piece
+// comes; the whole response holds the same blocks, and stop_reason tool_use.
+TEST(AnthropicFormat, ThinkingTextAndToolUseBlocks) {
+    auto f = make_formatter("m");
+    f->expect_parts();
+    std::vector<json> events;
+    auto add = [&](const std::vector<stream_event>& batch) {
+        for (const auto& e : batch) {
+            events.push_back(json::parse(e.data));
+        }
+    };
+    add(f->stream_start(1, 9));
+    core::text_delta thinking;
+    thinking.reasoning = "Hmm.";
+    add(f->stream_delta(thinking));
+    add(f->stream_delta({0, "Let me look.", {}, {}, {}}));
+    core::text_delta call;
+    call.tool_calls = {{0, "toolu_1", "get_weather", ""}, {0, "", "", R"({"city":)"}};
+    add(f->stream_delta(call));
+    core::text_delta more;
+    more.tool_calls = {{0, "", "", R"( "Paris"})"}};
+    add(f->stream_delta(more));
+    add(f->stream_finish({0, core::finish_reason::tool_calls, {}, 9, 0, 5}));
+    std::vector<std::string> types;
+    for (const auto& e : events) {
+        types.push_back(e["type"]);
+    }
+    EXPECT_EQ(types, (std::vector<std::string>{
+                         "message_start", "ping", "content_block_start", "content_block_delta",
+                         "content_block_stop", "content_block_start", "content_block_delta",
+                         "content_block_stop", "content_block_start", "content_block_delta",
+                         "content_block_delta", "content_block_stop", "message_delta"}));
+    EXPECT_EQ(events[2]["content_block"]["type"], "thinking");
+    EXPECT_EQ(events[3]["delta"]["thinking"], "Hmm.");
+    EXPECT_EQ(events[5]["index"], 1);
+    EXPECT_EQ(events[8]["content_block"],
+              json::parse(R"({"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}})"));
+    EXPECT_EQ(events[9]["delta"]["type"], "input_json_delta");
+    EXPECT_EQ(events[9]["delta"]["partial_json"], R"({"city":)");
+    EXPECT_EQ(events[11]["index"], 2);
+    EXPECT_EQ(events[12]["delta"]["stop_reason"], "tool_use");
+
+    completion_result whole = one_choice("Let me look.", core::finish_reason::tool_calls);
+    whole.choices[0].reasoning = "Hmm.";
+    whole.choices[0].tool_calls = {{"toolu_1", "get_weather", R"({"city": "Paris"})", {}}};
+    auto body = json::parse(f->response(whole));
+    ASSERT_EQ(body["content"].size(), 3u);
+    EXPECT_EQ(body["content"][0]["type"], "thinking");
+    EXPECT_EQ(body["content"][1]["text"], "Let me look.");
+    EXPECT_EQ(body["content"][2]["input"], json::parse(R"({"city": "Paris"})"));
+    EXPECT_EQ(body["stop_reason"], "tool_use");
 }
 
 }  // namespace

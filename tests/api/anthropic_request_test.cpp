@@ -131,20 +131,18 @@ TEST(ParseMessagesRequest, TheFirstTurnIsTheUsers) {
     EXPECT_NE(e.public_message.find("top-level 'system'"), std::string::npos);
 }
 
-// What osprey cannot honour yet is refused by name, never dropped.
+// What osprey cannot honour is refused by name, never dropped.
 TEST(ParseMessagesRequest, RefusesWhatItCannotHonour) {
-    EXPECT_EQ(messages_error(with(R"("tools": [{"name": "f", "input_schema": {}}])")).code,
-              core::error_code::unsupported_parameter);
+    EXPECT_EQ(messages_error(with(R"("tools": [{"type": "bash_20250124", "name": "bash"}])")).param,
+              "tools[0].type");
+    EXPECT_EQ(messages_error(with(R"("tools": [{"name": "f"}])")).param, "tools[0].input_schema");
     EXPECT_EQ(messages_error(with(R"("tool_choice": {"type": "any"})")).param, "tool_choice");
-    // No tools at all, as some clients say on every request, is honoured.
-    EXPECT_TRUE(parse_messages_request(with(R"("tools": [], "tool_choice": {"type": "auto"})")));
-    EXPECT_EQ(
-        messages_error(with(R"("thinking": {"type": "enabled", "budget_tokens": 1024})")).param,
-        "thinking");
+    EXPECT_EQ(messages_error(with(R"("thinking": {"type": "enabled"})")).param,
+              "thinking.budget_tokens");
     auto e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
-        "content": [{"type": "tool_result", "tool_use_id": "t", "content": "4"}]}]})");
-    EXPECT_EQ(e.code, core::error_code::unsupported_parameter);
-    EXPECT_EQ(e.param, "messages[0].content[0].type");
+        "content": [{"type": "tool_result", "tool_use_id": "t",
+                     "content": [{"type": "image", "source": {}}]}]}]})");
+    EXPECT_EQ(e.param, "messages[0].content[0].content[0]");
     e = messages_error(R"({"model": "m", "max_tokens": 8, "messages": [{"role": "user",
         "content": [{"type": "document", "source": {}}]}]})");
     EXPECT_EQ(e.param, "messages[0].content[0].type");
@@ -152,6 +150,45 @@ TEST(ParseMessagesRequest, RefusesWhatItCannotHonour) {
         "content": [{"type": "image", "source": {"type": "file", "file_id": "f"}}]}]})");
     EXPECT_EQ(e.param, "messages[0].content[0].source.type");
     EXPECT_EQ(messages_error(with(R"("n": 2)")).code, core::error_code::unknown_parameter);
+}
+
+// Tools, a forced choice, and a conversation that called one: tool_use blocks
+// become the assistant's calls, tool_result blocks turns of their own before
+// the user's text.
+TEST(ParseMessagesRequest, ReadsToolsAndToolTurns) {
+    auto r = parse_messages_request(R"({"model": "m", "max_tokens": 8,
+        "tools": [{"name": "get_weather", "description": "Weather.",
+                   "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}],
+        "tool_choice": {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": true},
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Call it.", "signature": "s"},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                 "input": {"city": "Paris"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny",
+                 "is_error": true},
+                {"type": "text", "text": "Thanks."}]}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    ASSERT_EQ(r->tools.size(), 1u);
+    EXPECT_EQ(r->tools[0].name, "get_weather");
+    EXPECT_EQ(r->tools[0].description, "Weather.");
+    EXPECT_EQ(r->tool_choice, core::tool_choice::named);
+    EXPECT_EQ(r->tool_choice_name, "get_weather");
+    EXPECT_FALSE(r->parallel_tool_calls);
+    EXPECT_EQ(r->thinking, std::optional<bool>(true));
+    ASSERT_EQ(r->messages.size(), 4u);
+    ASSERT_EQ(r->messages[1].tool_calls.size(), 1u);
+    EXPECT_EQ(r->messages[1].tool_calls[0].id, "toolu_1");
+    EXPECT_EQ(r->messages[1].tool_calls[0].arguments, R"({"city":"Paris"})");
+    EXPECT_EQ(r->messages[2].role, core::role::tool);
+    EXPECT_EQ(r->messages[2].tool_call_id, "toolu_1");
+    EXPECT_EQ(r->messages[2].parts.at(0).text, "Error: sunny");
+    EXPECT_EQ(r->messages[3].role, core::role::user);
+    EXPECT_EQ(r->messages[3].parts.at(0).text, "Thanks.");
+    EXPECT_FALSE(r->prefill);
 }
 
 TEST(ParseMessagesRequest, ChecksImageSources) {

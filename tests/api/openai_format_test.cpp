@@ -17,7 +17,7 @@ json only(const std::vector<stream_event>& events) {
 
 completion_result one_choice(const std::string& text) {
     completion_result r;
-    r.choices.push_back({text, {}, core::finish_reason::length, {}});
+    r.choices.push_back({text, {}, {}, {}, core::finish_reason::length, {}});
     r.prompt_tokens = 5;
     r.completion_tokens = 3;
     return r;
@@ -61,7 +61,7 @@ TEST(OpenAiFormat, ChatChunksShareIdAndEndWithDone) {
     auto f = make_formatter(endpoint::chat, "m", true, false);
     auto first = only(f->stream_start(1, 5));
     EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
-    auto delta = only(f->stream_delta({0, "Hi", {}}));
+    auto delta = only(f->stream_delta({0, "Hi", {}, {}, {}}));
     EXPECT_EQ(delta["object"], "chat.completion.chunk");
     EXPECT_EQ(delta["id"], first["id"]);
     EXPECT_EQ(delta["choices"][0]["delta"]["content"], "Hi");
@@ -87,7 +87,7 @@ TEST(OpenAiFormat, AnErrorMidStreamIsAChunkThenDone) {
 TEST(OpenAiFormat, ChatLogprobsCarryBytes) {
     auto f = make_formatter(endpoint::chat, "m", false, true);
     core::token_logprob lp{"\xe2\x82", -0.25f, {{"\xe2\x82", -0.25f}, {"a", -2.0f}}};
-    auto delta = only(f->stream_delta({0, "", {lp}}));
+    auto delta = only(f->stream_delta({0, "", {lp}, {}, {}}));
     auto entry = delta["choices"][0]["logprobs"]["content"][0];
     EXPECT_EQ(entry["bytes"], json::array({0xe2, 0x82}));
     EXPECT_FLOAT_EQ(entry["logprob"].get<float>(), -0.25f);
@@ -104,10 +104,42 @@ TEST(OpenAiFormat, CompletionShapes) {
     EXPECT_EQ(body["choices"][0]["logprobs"]["tokens"], json::array({"a", "b"}));
     EXPECT_EQ(body["choices"][0]["logprobs"]["text_offset"], json::array({0, 1}));
     EXPECT_TRUE(f->stream_start(1, 5).empty());
-    auto chunk = only(f->stream_delta({0, "a", {{"a", -1.0f, {}}}}));
+    auto chunk = only(f->stream_delta({0, "a", {{"a", -1.0f, {}}}, {}, {}}));
     EXPECT_EQ(chunk["choices"][0]["text"], "a");
-    auto next = only(f->stream_delta({0, "b", {{"b", -1.0f, {}}}}));
+    auto next = only(f->stream_delta({0, "b", {{"b", -1.0f, {}}}, {}, {}}));
     EXPECT_EQ(next["choices"][0]["logprobs"]["text_offset"], json::array({1}));
+}
+
+// Tool calls stream as OpenAI's SDK puts them back together: the first piece
+// of a call with its index, id, type and name; later pieces with arguments
+// only. The whole response has content null and the calls.
+TEST(OpenAiFormat, ToolCallDeltasAndMessage) {
+    auto f = make_formatter(endpoint::chat, "m", false, false);
+    f->expect_parts();
+    core::text_delta first;
+    first.tool_calls = {{0, "call_1", "get_weather", "{\"ci"}};
+    auto chunk = only(f->stream_delta(first));
+    auto delta = chunk["choices"][0]["delta"];
+    EXPECT_FALSE(delta.contains("content"));
+    EXPECT_EQ(delta["tool_calls"][0], json::parse(R"({"index":0,"id":"call_1","type":"function",
+                              "function":{"name":"get_weather","arguments":"{\"ci"}})"));
+    core::text_delta next;
+    next.tool_calls = {{0, "", "", "ty\": 1}"}};
+    EXPECT_EQ(only(f->stream_delta(next))["choices"][0]["delta"]["tool_calls"][0],
+              json::parse(R"({"index":0,"function":{"arguments":"ty\": 1}"}})"));
+    core::text_delta thinking;
+    thinking.reasoning = "Hmm.";
+    EXPECT_EQ(only(f->stream_delta(thinking))["choices"][0]["delta"],
+              json::parse(R"({"reasoning_content":"Hmm."})"));
+
+    completion_result whole = one_choice("");
+    whole.choices[0].reason = core::finish_reason::tool_calls;
+    whole.choices[0].tool_calls = {{"call_1", "get_weather", R"({"city": 1})", {}}};
+    auto body = json::parse(f->response(whole));
+    auto message = body["choices"][0]["message"];
+    EXPECT_TRUE(message["content"].is_null());
+    EXPECT_EQ(message["tool_calls"][0]["function"]["arguments"], R"({"city": 1})");
+    EXPECT_EQ(body["choices"][0]["finish_reason"], "tool_calls");
 }
 
 }  // namespace

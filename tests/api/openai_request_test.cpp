@@ -84,6 +84,35 @@ TEST(ParseChatRequest, ReadsResponseFormats) {
     }
 }
 
+// Tools, a named tool choice, and a conversation that called one.
+TEST(ParseChatRequest, ReadsToolsAndToolTurns) {
+    auto r = parse_chat_request(R"({"model": "m",
+        "tools": [{"type": "function", "function": {"name": "get_weather",
+                   "description": "Weather.", "strict": true,
+                   "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}],
+        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        "parallel_tool_calls": false,
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1",
+             "type": "function", "function": {"name": "get_weather",
+             "arguments": "{\"city\": \"Paris\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]})");
+    ASSERT_TRUE(r) << r.error().public_message;
+    ASSERT_EQ(r->tools.size(), 1u);
+    EXPECT_EQ(r->tools[0].name, "get_weather");
+    EXPECT_EQ(r->tools[0].param, "tools[0]");
+    EXPECT_EQ(r->tool_choice, core::tool_choice::named);
+    EXPECT_EQ(r->tool_choice_name, "get_weather");
+    EXPECT_FALSE(r->parallel_tool_calls);
+    ASSERT_EQ(r->messages.size(), 3u);
+    ASSERT_EQ(r->messages[1].tool_calls.size(), 1u);
+    EXPECT_EQ(r->messages[1].tool_calls[0].arguments, R"({"city": "Paris"})");
+    EXPECT_EQ(r->messages[1].tool_calls[0].param, "messages[1].tool_calls[0]");
+    EXPECT_EQ(r->messages[2].role, core::role::tool);
+    EXPECT_EQ(r->messages[2].tool_call_id, "call_1");
+}
+
 TEST(ParseChatRequest, ReadsLogitBias) {
     auto r = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x"}],
         "logit_bias":{"2":-100,"300":5.5}})");
@@ -157,8 +186,13 @@ TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
          core::error_code::invalid_value, "top_logprobs"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]})",
          core::error_code::invalid_value, "stop"},
-        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[]})",
-         core::error_code::unsupported_parameter, "tools"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],
+             "tools":[{"type":"custom","custom":{}}]})",
+         core::error_code::unsupported_parameter, "tools[0].type"},
+        {R"({"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":"any"})",
+         core::error_code::invalid_value, "tool_choice"},
+        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",
+         core::error_code::missing_parameter, "messages[0].tool_call_id"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],
              "response_format":{"type":"xml"}})",
          core::error_code::invalid_value, "response_format.type"},
@@ -168,7 +202,7 @@ TEST(ParseChatRequest, NamesTheFieldOfEachBadInput) {
          core::error_code::invalid_value, "response_format.json_schema.schema"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],"frobnicate":1})",
          core::error_code::unknown_parameter, "frobnicate"},
-        {R"({"model":"m","messages":[{"role":"tool","content":"x"}]})",
+        {R"({"model":"m","messages":[{"role":"function","content":"x"}]})",
          core::error_code::unsupported_parameter, "messages[0].role"},
         {R"({"model":"m","messages":[{"role":"user","content":"x"}],
              "stream_options":{"include_usage":1}})",

@@ -91,8 +91,8 @@ describeEachModel('errors', (model) => {
         await expectApiError(chat({ n: 9 }), badRequest('invalid_value', 'n'));
     });
 
-    // Known parameters that osprey cannot honour yet must be refused, never ignored.
-    errorCase('refuses tools rather than ignoring them', async () => {
+    // Tools on a model whose chat template has no way to call them are refused, never ignored.
+    errorCase('refuses tools the model\'s template cannot call', async () => {
         const tools = [{
             type: 'function',
             function: { name: 'get_weather', parameters: { type: 'object', properties: {} } },

@@ -156,8 +156,8 @@ function bodyCases(route, model) {
                 { status: 400, param: 'messages[0].role' }],
             ['tools', body(route, model, { tools: [{ name: 'f', input_schema: { type: 'object' } }] }),
                 { status: 400, param: 'tools' }],
-            ['thinking enabled', body(route, model, { thinking: { type: 'enabled', budget_tokens: 1024 } }),
-                { status: 400, param: 'thinking' }],
+            ['thinking without its budget', body(route, model, { thinking: { type: 'enabled' } }),
+                { status: 400, param: 'thinking.budget_tokens' }],
             ['an image from a file id', body(route, model, { messages: [{ role: 'user', content: [
                 { type: 'image', source: { type: 'file', file_id: 'f' } }] }] }),
                 { status: 400, param: 'messages[0].content[0].source.type' }],

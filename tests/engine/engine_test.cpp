@@ -61,7 +61,7 @@ protected:
                                                        int32_t max_tokens) {
         auto sink = std::make_shared<recording_sink>(1);
         auto job = job_for("Tell me a story.", max_tokens, sink);
-        job.grammar = grammar;
+        job.grammar.text = grammar;
         job.sampling.temperature = 1.0f;
         job.sampling.seed = seed;
         EXPECT_TRUE(engine_->submit(std::move(job)));
@@ -178,7 +178,7 @@ TEST_F(EngineTest, ASchemaTheConverterRefusesIsTheClientsError) {
 TEST_F(EngineTest, AGrammarWithNoWayOnFailsTheChoiceOnly) {
     auto stuck = std::make_shared<recording_sink>(1);
     auto job = job_for("Tell me a story.", 8, stuck);
-    job.grammar = R"(root ::= "{" [\x00])";
+    job.grammar.text = R"(root ::= "{" [\x00])";
     ASSERT_TRUE(engine_->submit(std::move(job)));
     EXPECT_FALSE(stuck->wait_finished(1));
     EXPECT_TRUE(stuck->failed());

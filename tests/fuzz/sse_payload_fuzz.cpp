@@ -130,14 +130,27 @@ void run_step(fuzz_input& in, api::formatter& f) {
     const int32_t index = static_cast<int8_t>(in.take_byte());
     switch (op % 4) {
     case 0: {
-        core::text_delta delta{index, in.take_string(), {}};
+        core::text_delta delta;
+        delta.index = index;
+        delta.text = in.take_string();
         delta.logprobs = take_logprobs(in);
+        delta.reasoning = in.take_string();
+        // Tool call pieces: a call's first carries its id and name, later ones arguments.
+        for (uint8_t n = in.take_byte() % 4; n > 0; --n) {
+            core::tool_call_delta call;
+            call.call = in.take_byte() % 8;
+            if (in.take_bool()) {
+                call.id = in.take_string();
+                call.name = in.take_string();
+            }
+            call.arguments = in.take_string();
+            delta.tool_calls.push_back(std::move(call));
+        }
         check_events(f.stream_delta(delta));
         break;
     }
     case 1: {
-        const auto reason =
-            in.take_bool() ? core::finish_reason::length : core::finish_reason::stop;
+        const auto reason = static_cast<core::finish_reason>(in.take_byte() % 3);
         check_events(
             f.stream_finish({index, reason, in.take_string(), index, index / 2, index * 3}));
         break;

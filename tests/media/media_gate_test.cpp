@@ -46,7 +46,7 @@ core::message_part inline_part(core::part_kind kind, const std::string& file, in
 
 core::chat_request request_of(std::vector<core::message_part> parts) {
     core::chat_request r;
-    r.messages.push_back(core::message{core::role::user, std::move(parts)});
+    r.messages.push_back(core::message{core::role::user, std::move(parts), {}, {}, {}});
     return r;
 }
 
