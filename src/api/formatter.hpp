@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ public:
     // text, reasoning and tool calls (engine/answer.hpp), so that its parts
     // may come in any order.
     virtual void expect_parts() {}
+
+    // Runs `send` once whatever the API keeps of the whole response is kept
+    // (the Responses API's store); at once, by default. Called after
+    // response() or stream_end(); `send` may run on any thread.
+    virtual void complete(std::function<void()> send) { send(); }
 
     // Events sent once the stream starts, before any text, for `n` choices
     // of a prompt of `prompt_tokens` tokens.

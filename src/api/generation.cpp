@@ -134,12 +134,20 @@ private:
         ex_->annotate("prompt_tokens", result_.prompt_tokens);
         ex_->annotate("cached_tokens", result_.cached_tokens);
         ex_->annotate("completion_tokens", result_.completion_tokens);
+        // The response counts as in flight until the connection has its end.
+        auto ex = ex_;
         if (!stream_) {
-            ex_->send(200, format_->response(result_));
+            format_->complete([ex, in_flight = in_flight_, body = format_->response(result_)] {
+                ex->send(200, body);
+            });
             return;
         }
-        send(format_->stream_end(result_));
-        ex_->end_stream();
+        format_->complete([ex, in_flight = in_flight_, events = format_->stream_end(result_)] {
+            for (const auto& e : events) {
+                ex->send_event(e);
+            }
+            ex->end_stream();
+        });
     }
 
     void on(core::choice_failed& f) {
@@ -274,9 +282,10 @@ core::expected<engine::prompt> prepare(generation_context& c) {
         c.request.output.kind != core::output_kind::text) {
         return core::unexpected(core::make_error(
             core::error_code::unsupported_parameter,
-            "Unsupported parameter 'response_format': a response format together with tools is "
-            "not supported yet; the answer can be held to one or the other.",
-            "response_format"));
+            "Unsupported parameter '" + c.request.output.param +
+                "': a response format together with tools is not supported yet; the answer "
+                "can be held to one or the other.",
+            c.request.output.param));
     }
     // Checked before any media is fetched: it needs nothing but the request.
     auto grammar = engine::output_grammar(c.engine->loaded_model(), c.request.output);

@@ -405,6 +405,7 @@ void read_response_format(object_reader& r, core::chat_request& out) {
         return;
     }
     object_reader f(*format, "response_format");
+    out.output.param = "response_format";
     auto type = f.string("type");
     if (!type && !f.error()) {
         f.fail(missing_error(f.name("type")));

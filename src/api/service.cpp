@@ -8,8 +8,10 @@
 #include "api/anthropic_request.hpp"
 #include "api/openai_format.hpp"
 #include "api/openai_request.hpp"
+#include "api/responses_format.hpp"
 #include "core/log.hpp"
 #include "engine/engine.hpp"
+#include "store/response_store.hpp"
 
 namespace osprey::api {
 
@@ -46,6 +48,16 @@ int64_t unix_time() {
 
 }  // namespace
 
+bool service::route::matches(const std::string& request_path) const {
+    static constexpr std::string_view any_id = "{id}";
+    if (!path.ends_with(any_id)) {
+        return request_path == path;
+    }
+    const std::string_view prefix = std::string_view(path).substr(0, path.size() - any_id.size());
+    return request_path.size() > prefix.size() && request_path.starts_with(prefix) &&
+           request_path.find('/', prefix.size()) == std::string::npos;
+}
+
 service::service(service_options options) : options_(std::move(options)) {
     auto bind = [this](auto member) {
         return [this, member](const request& r, std::shared_ptr<exchange> ex) {
@@ -60,6 +72,9 @@ service::service(service_options options) : options_(std::move(options)) {
         {"POST", "/v1/completions", bind(&service::handle_completions)},
         {"POST", "/v1/messages", bind(&service::handle_messages)},
         {"POST", "/v1/messages/count_tokens", bind(&service::handle_count_tokens)},
+        {"POST", "/v1/responses", bind(&service::handle_responses)},
+        {"GET", "/v1/responses/{id}", bind(&service::handle_get_response)},
+        {"DELETE", "/v1/responses/{id}", bind(&service::handle_delete_response)},
     };
 }
 
@@ -153,6 +168,136 @@ void service::handle_count_tokens(const request& r, std::shared_ptr<exchange> ex
         return;
     }
     start_token_count(std::move(*c), anthropic::count_tokens_body);
+}
+
+namespace {
+
+core::error response_not_found(const std::string& id, const char* param) {
+    return core::make_error(core::error_code::response_not_found,
+                            "No response found with id '" + id + "'.", param);
+}
+
+std::string response_id_of(const request& r) {
+    return r.path.substr(r.path.rfind('/') + 1);
+}
+
+}  // namespace
+
+void service::handle_responses(const request& r, std::shared_ptr<exchange> ex) const {
+    auto parsed = responses::parse_request(r.body);
+    if (!parsed) {
+        respond_error(*ex, r.path, r.request_id, parsed.error());
+        return;
+    }
+    auto request = std::make_shared<responses::responses_request>(std::move(*parsed));
+    if (request->previous_response_id.empty()) {
+        start_response(r, std::move(ex), std::move(request), nlohmann::json::array());
+        return;
+    }
+    if (options_.responses == nullptr) {
+        respond_error(*ex, r.path, r.request_id,
+                      response_not_found(request->previous_response_id, "previous_response_id"));
+        return;
+    }
+    // The earlier conversation comes from the store, off the I/O threads.
+    options_.run_blocking([this, r, ex, request] {
+        auto stored = options_.responses->get(request->previous_response_id);
+        ex->post([this, r, ex, request, stored = std::move(stored)] {
+            if (!stored) {
+                respond_error(*ex, r.path, r.request_id, stored.error());
+                return;
+            }
+            if (!*stored) {
+                respond_error(
+                    *ex, r.path, r.request_id,
+                    response_not_found(request->previous_response_id, "previous_response_id"));
+                return;
+            }
+            auto earlier = nlohmann::json::parse((*stored)->conversation, nullptr, false);
+            if (!earlier.is_array()) {
+                core::error e = core::make_error(core::error_code::internal,
+                                                 "The previous response could not be read back.");
+                e.internal_detail = "stored conversation is not a JSON array";
+                respond_error(*ex, r.path, r.request_id, e);
+                return;
+            }
+            start_response(r, ex, request, std::move(earlier));
+        });
+    });
+}
+
+void service::start_response(const request& r, std::shared_ptr<exchange> ex,
+                             std::shared_ptr<responses::responses_request> parsed,
+                             nlohmann::json earlier) const {
+    if (auto ok = responses::build_messages(*parsed, earlier); !ok) {
+        respond_error(*ex, r.path, r.request_id, ok.error());
+        return;
+    }
+    auto c = admit(r, ex, parsed->chat);
+    if (!c) {
+        return;
+    }
+    responses::response_keeper keep;
+    if (auto* store = options_.responses) {
+        keep = [store, run = options_.run_blocking, request_id = r.request_id](
+                   std::string id, int64_t created_at, std::string response,
+                   std::string conversation, std::function<void()> then) {
+            run([store, request_id, then = std::move(then),
+                 kept = store::stored_response{std::move(id), created_at, std::move(response),
+                                               std::move(conversation)}] {
+                if (auto ok = store->put(kept); !ok) {
+                    // The client still gets its answer; only GET and
+                    // previous_response_id will not find it.
+                    core::log::error(*logger(), "responses.store_failed",
+                                     {{"req", request_id},
+                                      {"response", kept.id},
+                                      {"detail", ok.error().internal_detail}});
+                }
+                then();
+            });
+        };
+    } else {
+        parsed->store = false;  // said so in the response: nothing keeps it
+    }
+    c->format =
+        responses::make_formatter(*parsed, options_.model_id, std::move(earlier), std::move(keep));
+    start_generation(std::move(*c));
+}
+
+void service::handle_get_response(const request& r, std::shared_ptr<exchange> ex) const {
+    const std::string id = response_id_of(r);
+    if (options_.responses == nullptr) {
+        respond_error(*ex, r.path, r.request_id, response_not_found(id, ""));
+        return;
+    }
+    options_.run_blocking([this, r, ex, id] {
+        auto stored = options_.responses->get(id);
+        if (!stored) {
+            respond_error(*ex, r.path, r.request_id, stored.error());
+        } else if (!*stored) {
+            respond_error(*ex, r.path, r.request_id, response_not_found(id, ""));
+        } else {
+            ex->send(200, std::move((*stored)->response));
+        }
+    });
+}
+
+void service::handle_delete_response(const request& r, std::shared_ptr<exchange> ex) const {
+    const std::string id = response_id_of(r);
+    if (options_.responses == nullptr) {
+        respond_error(*ex, r.path, r.request_id, response_not_found(id, ""));
+        return;
+    }
+    options_.run_blocking([this, r, ex, id] {
+        auto removed = options_.responses->remove(id);
+        if (!removed) {
+            respond_error(*ex, r.path, r.request_id, removed.error());
+        } else if (!*removed) {
+            respond_error(*ex, r.path, r.request_id, response_not_found(id, ""));
+        } else {
+            ex->send(200, responses::deleted_body(id));
+        }
+    });
 }
 
 bool service::serves(const std::string& model) const {

@@ -12,6 +12,7 @@
 
 #include "api/exchange.hpp"
 #include "api/generation.hpp"
+#include "api/responses_request.hpp"
 #include "core/error.hpp"
 
 namespace osprey::engine {
@@ -20,6 +21,10 @@ class engine;
 
 namespace osprey::media {
 class media_gate;
+}
+
+namespace osprey::store {
+class response_store;
 }
 
 namespace osprey::api {
@@ -32,6 +37,9 @@ struct service_options {
     // How long a generating request may take from its arrival, queue and
     // media fetches included (--request-timeout); zero: no limit.
     std::chrono::milliseconds request_timeout{0};
+    // Where the Responses API keeps responses (store: true) for GET, DELETE
+    // and previous_response_id; none: nothing is kept.
+    store::response_store* responses = nullptr;
 };
 
 // Every route osprey serves, and the one place that turns an error into an
@@ -42,9 +50,13 @@ public:
 
     struct route {
         std::string method;
+        // A path, or a prefix ending in "/{id}" that matches one more
+        // segment (GET /v1/responses/{id}).
         std::string path;
         handler handle;
         bool requires_key = true;  // false only for /health
+
+        bool matches(const std::string& request_path) const;
     };
 
     explicit service(service_options options);
@@ -78,6 +90,12 @@ private:
     void handle_completions(const request& r, std::shared_ptr<exchange> ex) const;
     void handle_messages(const request& r, std::shared_ptr<exchange> ex) const;
     void handle_count_tokens(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_responses(const request& r, std::shared_ptr<exchange> ex) const;
+    void start_response(const request& r, std::shared_ptr<exchange> ex,
+                        std::shared_ptr<responses::responses_request> parsed,
+                        nlohmann::json earlier) const;
+    void handle_get_response(const request& r, std::shared_ptr<exchange> ex) const;
+    void handle_delete_response(const request& r, std::shared_ptr<exchange> ex) const;
     bool serves(const std::string& model) const;
     // The checks every generating route makes before any work: a request
     // that parsed, for a model served here, while an engine is ready. On

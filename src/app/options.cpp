@@ -92,6 +92,16 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->envname("OSPREY_REQUEST_TIMEOUT")
         ->check(CLI::Range(0.0, 86400.0))
         ->capture_default_str();
+    serve
+        .add_option("--store", o.store,
+                    "where the Responses API keeps responses: sqlite (in --data-dir), a "
+                    "postgresql:// URL shared by several servers, or none")
+        ->envname("OSPREY_STORE");
+    serve
+        .add_option("--data-dir", o.data_dir,
+                    "folder for osprey's own data, the SQLite store among it (default: "
+                    "$XDG_DATA_HOME/osprey or ~/.local/share/osprey)")
+        ->envname("OSPREY_DATA_DIR");
     serve.add_option("--api-key", o.api_key, "require this key on every route but /health")
         ->envname("OSPREY_API_KEY");
     serve.add_option("--api-key-file", o.api_key_file, "read the API key from this file")

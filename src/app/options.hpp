@@ -29,6 +29,10 @@ struct serve_options {
     int32_t read_timeout_s = 30;
     double drain_timeout_s = 30;
     double request_timeout_s = 600;  // 0: no limit
+    // The Responses API's store: "sqlite" (a database in data_dir), a
+    // postgresql:// URL, or "none".
+    std::string store = "sqlite";
+    std::string data_dir;  // empty: $XDG_DATA_HOME/osprey, or ~/.local/share/osprey
     std::string api_key;
     std::string api_key_file;
     std::vector<std::string> cors_origins;

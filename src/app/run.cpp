@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "engine/engine.hpp"
 #include "engine/model.hpp"
 #include "http/server.hpp"
+#include "store/response_store.hpp"
 
 #ifndef OSPREY_VERSION
 #define OSPREY_VERSION "0.0.0"
@@ -124,8 +126,33 @@ private:
     std::vector<std::thread> threads_;
 };
 
+// The default --data-dir, as the XDG base directories place a program's data.
+std::string default_data_dir() {
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/') {
+        return std::string(xdg) + "/osprey";
+    }
+    const char* home = std::getenv("HOME");
+    return std::string(home != nullptr && *home != '\0' ? home : ".") + "/.local/share/osprey";
+}
+
+// The Responses API's store, as --store says; null for "none".
+core::expected<std::unique_ptr<store::response_store>> open_store(const serve_options& o) {
+    if (o.store == "none") {
+        return nullptr;
+    }
+    if (o.store == "sqlite") {
+        return store::open_sqlite_store(o.data_dir.empty() ? default_data_dir() : o.data_dir);
+    }
+    if (o.store.rfind("postgresql://", 0) == 0 || o.store.rfind("postgres://", 0) == 0) {
+        return store::open_postgresql_store(o.store);
+    }
+    return core::unexpected(core::make_error(
+        core::error_code::invalid_value, "--store must be sqlite, none, or a postgresql:// URL"));
+}
+
 api::service_options service_options_for(const serve_options& o, runtime& rt,
-                                         const media::media_gate* gate) {
+                                         const media::media_gate* gate,
+                                         store::response_store* responses) {
     api::service_options s;
     s.model_id = o.alias.empty() ? model_stem(o.model_path) : o.alias;
     if (!o.alias.empty()) {
@@ -137,6 +164,7 @@ api::service_options service_options_for(const serve_options& o, runtime& rt,
     s.gate = gate;
     s.request_timeout =
         std::chrono::milliseconds(static_cast<int64_t>(std::llround(o.request_timeout_s * 1000)));
+    s.responses = responses;
     return s;
 }
 
@@ -248,6 +276,17 @@ int run_server(const serve_options& o) {
         return 1;
     }
 
+    auto responses = open_store(o);
+    if (!responses) {
+        core::log::error(*logger(), "store.open_failed",
+                         {{"reason", responses.error().public_message},
+                          {"detail", responses.error().internal_detail}});
+        return 1;
+    }
+    if (*responses) {
+        core::log::info(*logger(), "store.ready", {{"store", (*responses)->describe()}});
+    }
+
     runtime rt;
     std::promise<void> stop_requested;
     std::atomic<bool> stop_now = false;
@@ -261,7 +300,7 @@ int run_server(const serve_options& o) {
         stop_requested.set_value();
     });
 
-    api::service service(service_options_for(o, rt, media->gate.get()));
+    api::service service(service_options_for(o, rt, media->gate.get(), responses->get()));
     http::server server(rt.io, http_options_for(o, std::move(api_key)), service);
     if (auto port = server.listen(); !port) {
         core::log::error(

@@ -83,6 +83,7 @@ struct output_format {
     output_kind kind = output_kind::text;
     std::string schema;        // json_schema: the schema as JSON text, already checked
     std::string schema_param;  // json_schema: the schema's name in errors
+    std::string param;         // the format's own name in errors ("response_format")
 };
 
 struct chat_request {

@@ -15,6 +15,7 @@ int http_status(error_code code) {
     case error_code::unauthorized: return 401;
     case error_code::not_found:
     case error_code::model_not_found: return 404;
+    case error_code::response_not_found: return 404;
     case error_code::method_not_allowed: return 405;
     case error_code::payload_too_large: return 413;
     case error_code::unsupported_media_type: return 415;
@@ -41,6 +42,7 @@ const char* name(error_code code) {
     case error_code::unauthorized: return "invalid_api_key";
     case error_code::not_found: return "unknown_url";
     case error_code::model_not_found: return "model_not_found";
+    case error_code::response_not_found: return "response_not_found";
     case error_code::method_not_allowed: return "method_not_allowed";
     case error_code::payload_too_large: return "request_too_large";
     case error_code::unsupported_media_type: return "unsupported_media_type";

@@ -21,6 +21,7 @@ enum class error_code {
     unauthorized,             // 401
     not_found,                // 404: no such route
     model_not_found,          // 404
+    response_not_found,       // 404: no stored response has the id
     method_not_allowed,       // 405
     payload_too_large,        // 413
     headers_too_large,        // 431

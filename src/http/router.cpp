@@ -76,7 +76,7 @@ bool apply_cors(const api::service& service, const server_options& options, cons
                        {"Access-Control-Expose-Headers", "x-request-id"}};
     std::string methods;
     for (const auto& r : service.routes()) {
-        if (r.path == path) {
+        if (r.matches(path)) {
             methods += r.method + ", ";
         }
     }
@@ -107,11 +107,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 void route_request(const api::service& service, const server_options& options, const request_t& req,
                    const std::string& path, const std::shared_ptr<connection_exchange>& ex) {
-    const api::service::route* same_path = nullptr;
+    std::string allowed;  // the methods the path takes
     const api::service::route* match = nullptr;
     for (const auto& r : service.routes()) {
-        if (r.path == path) {
-            same_path = &r;
+        if (r.matches(path)) {
+            allowed += (allowed.empty() ? "" : ", ") + r.method;
             if (r.method == req.method_string()) {
                 match = &r;
             }
@@ -130,7 +130,7 @@ void route_request(const api::service& service, const server_options& options, c
                                                "'Authorization: Bearer <key>' or 'x-api-key'."));
         return;
     }
-    if (!same_path) {
+    if (allowed.empty()) {
         service.respond_error(*ex, path, ex->request_id(),
                               core::make_error(core::error_code::not_found,
                                                "Invalid URL (" + std::string(req.method_string()) +
@@ -142,7 +142,7 @@ void route_request(const api::service& service, const server_options& options, c
                               core::make_error(core::error_code::method_not_allowed,
                                                "Method " + std::string(req.method_string()) +
                                                    " is not allowed on " + path + "."),
-                              {{"Allow", std::string(same_path->method)}});
+                              {{"Allow", allowed}});
         return;
     }
     if (req.method() == bhttp::verb::post && !is_json(req[bhttp::field::content_type])) {

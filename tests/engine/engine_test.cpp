@@ -123,8 +123,8 @@ TEST_F(EngineTest, GeneratesUpToMaxTokensThenFinishesWithLength) {
 // several seeds, each answer opens an object, and each that ends by itself
 // is a whole one.
 TEST_F(EngineTest, AGrammarHoldsTheAnswerToAJsonObject) {
-    auto grammar =
-        output_grammar(engine_->loaded_model(), {core::output_kind::json_object, "", ""});
+    auto grammar = output_grammar(engine_->loaded_model(),
+                                  {core::output_kind::json_object, "", "", "response_format"});
     ASSERT_TRUE(grammar) << grammar.error().internal_detail;
     int whole = 0;
     for (uint32_t seed = 1; seed <= 4; ++seed) {
@@ -148,7 +148,7 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToAClientSchema) {
         "properties": {"name": {"type": "string", "maxLength": 12},
                        "age": {"type": "integer", "minimum": 1, "maximum": 99}},
         "required": ["name", "age"], "additionalProperties": false})",
-                               "schema"};
+                               "schema", "response_format"};
     auto grammar = output_grammar(engine_->loaded_model(), format);
     ASSERT_TRUE(grammar) << grammar.error().internal_detail;
     for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -166,7 +166,8 @@ TEST_F(EngineTest, AGrammarHoldsTheAnswerToAClientSchema) {
 }
 
 TEST_F(EngineTest, ASchemaTheConverterRefusesIsTheClientsError) {
-    core::output_format format{core::output_kind::json_schema, R"({"type": false})", "schema"};
+    core::output_format format{core::output_kind::json_schema, R"({"type": false})", "schema",
+                               "response_format"};
     auto grammar = output_grammar(engine_->loaded_model(), format);
     ASSERT_FALSE(grammar);
     EXPECT_EQ(grammar.error().code, core::error_code::invalid_value);

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         return 0;
     }
     const osprey::core::output_format format{osprey::core::output_kind::json_schema, schema.dump(),
-                                             "schema"};
+                                             "schema", "response_format"};
     const auto grammar = osprey::engine::schema_grammar(format);
     if (grammar) {
         OSPREY_FUZZ_CHECK(grammar->size() < (std::size_t{4} << 20));

@@ -1,5 +1,5 @@
 // The bytes of an SSE stream, from the engine's events to the wire. The
-// OpenAI and Anthropic formatters turn fuzzed deltas (any bytes as text and
+// OpenAI, Anthropic and Responses formatters turn fuzzed deltas (any bytes as text and
 // as tokens, odd logprobs, any index), finishes (any stop sequence),
 // errors and usage into events; each event is then framed as
 // src/http/session.cpp frames it and read back as a client's SSE parser
@@ -17,6 +17,7 @@
 
 #include "api/anthropic_format.hpp"
 #include "api/openai_format.hpp"
+#include "api/responses_format.hpp"
 #include "core/utf8.hpp"
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
@@ -174,9 +175,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     const uint8_t flags = in.take_byte();
     const auto kind =
         (flags & 1) ? api::openai::endpoint::completions : api::openai::endpoint::chat;
-    auto f = (flags & 8) ? api::anthropic::make_formatter(in.take_string())
-                         : api::openai::make_formatter(kind, in.take_string(), (flags & 2) != 0,
-                                                       (flags & 4) != 0);
+    std::unique_ptr<api::formatter> f;
+    if (flags & 16) {
+        f = api::responses::make_formatter(api::responses::responses_request{}, in.take_string(),
+                                           nlohmann::json::array(), nullptr);
+    } else if (flags & 8) {
+        f = api::anthropic::make_formatter(in.take_string());
+    } else {
+        f = api::openai::make_formatter(kind, in.take_string(), (flags & 2) != 0, (flags & 4) != 0);
+    }
+    if (flags & 32) {
+        f->expect_parts();  // reasoning, text and tool calls in any order
+    }
 
     const int32_t n = in.take_byte() % 9;
     check_events(f->stream_start(n, in.take_byte() << 16));

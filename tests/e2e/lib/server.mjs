@@ -4,8 +4,9 @@
 // machine; the port it got is read back from its "http.listening" log line.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const START_TIMEOUT_MS = 30_000;
@@ -57,15 +58,22 @@ export async function startServer(model_path, { args = [], env = {} } = {}) {
     // A test may name its own context size (media takes hundreds of tokens).
     const ctx = args.includes('--ctx-size') ? [] : ['--ctx-size', '512'];
     const parallel = args.includes('--parallel') ? [] : ['--parallel', '2'];
+    // Each server keeps its stored responses in a folder of its own, unless the test names one
+    // (to restart a server on the same store).
+    const dataDir = args.includes('--data-dir') || args.includes('--store') ? []
+        : ['--data-dir', mkdtempSync(join(tmpdir(), 'osprey-e2e-data-'))];
     const argv = [
         'serve', '--model', model_path, '--host', '127.0.0.1', '--port', '0',
-        ...ctx, ...parallel, '--threads', '1', ...args,
+        ...ctx, ...parallel, '--threads', '1', ...dataDir, ...args,
     ];
     const child = spawn(serverBinary(), argv, {
         env: { ...inheritedEnv(), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new RunningServer(child, argv);
+    if (dataDir.length > 0) {
+        server.exited.then(() => rmSync(dataDir[1], { recursive: true, force: true }));
+    }
 
     try {
         const port = await server.waitForPort();
