@@ -5,10 +5,11 @@
 // gate; and what osprey cannot honour refused in OpenAI's shape.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 import { BadRequestError, NotFoundError } from 'openai';
 
@@ -28,8 +29,10 @@ async function streamAll(client, params) {
     return { events, final: await stream.finalResponse() };
 }
 
-describeEachModel('responses', (model) => {
-    const ctx = useServer(model);
+describeEachModel('responses', (model) => responsesSuite(model, useServer(model)));
+
+// Everything a client does with responses, on the server `ctx` starts (SQLite or PostgreSQL).
+function responsesSuite(model, ctx) {
     const params = (extra) => ({
         model: model.id,
         input: 'Tell me a story about a cat.',
@@ -175,6 +178,55 @@ describeEachModel('responses', (model) => {
         assert.equal(error.code, 'media_unavailable');
         assert.equal(error.param, 'input[0].content[1].image_url');
         assert.ok(!JSON.stringify(error).includes('127.0.0.1'));
+    });
+}
+
+// A private PostgreSQL (tests/store's osprey-test-postgresql) on loopback: the same suite on it,
+// and two servers sharing it as replicas would.
+const POSTGRESQL = process.env.OSPREY_TEST_POSTGRESQL;
+describe('responses on a PostgreSQL store', {
+    skip: !serverBinary() ? 'OSPREY_BIN is not set'
+        : !POSTGRESQL ? 'OSPREY_TEST_POSTGRESQL is not set' : false,
+}, () => {
+    const pg = { url: undefined, child: undefined };
+    before(async () => {
+        pg.child = spawn(POSTGRESQL, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+        pg.exited = new Promise((resolve) => pg.child.on('exit', resolve));
+        pg.url = await new Promise((resolve, reject) => {
+            let out = '';
+            pg.child.stdout.setEncoding('utf8');
+            pg.child.stdout.on('data', (text) => {
+                out += text;
+                if (out.includes('\n')) {
+                    resolve(out.split('\n')[0].trim());
+                }
+            });
+            pg.child.on('exit', (code) => reject(new Error(`osprey-test-postgresql exited ${code}`)));
+        });
+    });
+    after(async () => {
+        pg.child?.stdin.end();
+        await pg.exited;
+    });
+    const modelPath = (process.env.OSPREY_TEST_MODELS ?? '').split(',')[0];
+    const model = { path: modelPath, id: basename(modelPath ?? '').replace(/\.gguf$/, '') };
+    const store = () => ['--store', pg.url];
+    const ctx = useServer(model, { args: store });
+    const replica = useServer(model, { args: store });
+
+    responsesSuite(model, ctx);
+
+    it('shares responses between two servers on one store', async () => {
+        const first = await ctx.client.responses.create({ model: model.id, input: 'Hello.',
+            max_output_tokens: 6, temperature: 0 });
+        const kept = await replica.client.responses.retrieve(first.id);
+        assert.equal(kept.output_text, first.output_text);
+        const next = await replica.client.responses.create({ model: model.id, input: 'More.',
+            previous_response_id: first.id, max_output_tokens: 4, temperature: 0 });
+        assert.ok(next.usage.input_tokens > first.usage.input_tokens);
+        await replica.client.responses.delete(first.id);
+        await expectApiError(ctx.client.responses.retrieve(first.id),
+            { status: 404, errorClass: NotFoundError });
     });
 });
 

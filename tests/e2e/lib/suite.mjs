@@ -34,12 +34,14 @@ export function describeEachModel(title, body) {
 /**
  * Starts a server for the enclosing describe block (before its tests) and stops it after them.
  * Returns a context whose `server` and `client` are set once the block's tests run.
- * `api_key` is what the client sends; `args` and `env` go to the server.
+ * `api_key` is what the client sends; `args` and `env` go to the server. `args` may be a
+ * function, called when the server starts, for what is known only then (a store's URL).
  */
 export function useServer(model, { args = [], env = {}, api_key = 'unused' } = {}) {
     const ctx = { model, server: undefined, client: undefined };
     before(async () => {
-        ctx.server = await startServer(model.path, { args, env });
+        const argv = typeof args === 'function' ? args() : args;
+        ctx.server = await startServer(model.path, { args: argv, env });
         ctx.client = makeClient(ctx.server, api_key);
     });
     after(async () => {
