@@ -75,7 +75,9 @@ std::vector<read_event> read_events(std::string_view stream) {
 void check_events(const std::vector<api::stream_event>& events) {
     for (const auto& e : events) {
         OSPREY_FUZZ_CHECK(e.data.find_first_of("\r\n") == std::string::npos);
-        OSPREY_FUZZ_CHECK(e.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
+        // Anthropic's names are words ("message_start"), the Responses
+        // API's dotted words ("response.output_text.delta").
+        OSPREY_FUZZ_CHECK(e.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_.") ==
                           std::string::npos);
         OSPREY_FUZZ_CHECK(core::sanitize_utf8(e.data) == e.data);
         if (e.data != "[DONE]") {
