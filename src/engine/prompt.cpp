@@ -340,11 +340,17 @@ core::expected<void> check_tools(const model& m, const core::chat_request& r) {
 // to make (a lazy grammar, which holds from the call's opening on), held from
 // the answer's first token instead, with nothing before the call.
 core::expected<std::string> forced_call_grammar(const std::string& lazy, bool parallel) {
-    const std::string root = "root ::= ";
-    const size_t at = lazy.rfind("\n" + root) != std::string::npos ? lazy.rfind("\n" + root) + 1
-                      : lazy.rfind(root, 0) == 0                   ? 0
-                                                                   : std::string::npos;
-    if (at == std::string::npos || lazy.find("\ntool-call ::= ") == std::string::npos) {
+    // Where a rule starts: at the text's start or after a line break.
+    auto rule_at = [&lazy](const std::string& name) {
+        const std::string head = name + " ::= ";
+        if (lazy.starts_with(head)) {
+            return size_t{0};
+        }
+        const size_t at = lazy.find("\n" + head);
+        return at == std::string::npos ? at : at + 1;
+    };
+    const size_t at = rule_at("root");
+    if (at == std::string::npos || rule_at("tool-call") == std::string::npos) {
         return core::unexpected(core::make_error(
             core::error_code::invalid_value,
             "Invalid value for 'tool_choice': this model's chat template gives tool calls a "
