@@ -477,56 +477,15 @@ void read_metadata(object_reader& r) {
 // server tools Anthropic runs itself (web search, code execution, computer
 // use) are refused by type.
 void read_tools(object_reader& r, core::chat_request& out) {
-    const json* tools = r.raw("tools");
-    if (!tools) {
-        return;
-    }
-    if (!tools->is_array() || tools->size() > max_tools) {
-        r.fail(type_error("tools", "an array of at most 64 tools"));
-        return;
-    }
-    for (size_t i = 0; i < tools->size() && !r.error(); ++i) {
-        const std::string path = "tools[" + std::to_string(i) + "]";
-        if (!(*tools)[i].is_object()) {
-            r.fail(type_error(path, "an object"));
-            return;
-        }
-        object_reader t((*tools)[i], path);
-        core::tool tool;
-        tool.param = path;
+    read_tool_array(r, out.tools, ".name", [](object_reader& t, core::tool& tool) {
         if (auto type = t.string("type"); type && *type != "custom") {
             t.fail(unsupported_error(t.name("type"), "tools of type '" + *type +
                                                          "' run on Anthropic's servers; this "
                                                          "server takes client tools only."));
         }
-        tool.name = t.string("name").value_or("");
-        if (auto ok = check_tool_name(tool.name, 128, t.name("name")); !ok && !t.error()) {
-            t.fail(ok.error());
-        }
-        tool.description = t.string("description", max_text_bytes).value_or("");
-        const json* schema = t.raw("input_schema");
-        if (!schema && !t.error()) {
-            t.fail(missing_error(t.name("input_schema")));
-        } else if (auto checked = read_tool_schema(schema, t.name("input_schema"))) {
-            tool.parameters = std::move(*checked);
-        } else if (!t.error()) {
-            t.fail(checked.error());
-        }
+        read_function_fields(t, 128, "input_schema", true, tool);
         accept_cache_control(t);
-        t.reject_unread();
-        if (t.error()) {
-            r.fail(*t.error());
-            return;
-        }
-        for (const auto& earlier : out.tools) {
-            if (earlier.name == tool.name) {
-                r.fail(value_error(path + ".name",
-                                   "names the tool '" + tool.name + "' a second time."));
-                return;
-            }
-        }
-        out.tools.push_back(std::move(tool));
-    }
+    });
 }
 
 // tool_choice: {type: "auto" | "any" | "tool" | "none", name,

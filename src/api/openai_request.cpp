@@ -424,23 +424,7 @@ void read_response_format(object_reader& r, core::chat_request& out) {
 
 // tools: [{type: "function", function: {name, description, parameters, strict}}].
 void read_tools(object_reader& r, core::chat_request& out) {
-    const json* tools = r.raw("tools");
-    if (!tools) {
-        return;
-    }
-    if (!tools->is_array() || tools->size() > max_tools) {
-        r.fail(type_error("tools", "an array of at most 64 tools"));
-        return;
-    }
-    for (size_t i = 0; i < tools->size() && !r.error(); ++i) {
-        const std::string path = "tools[" + std::to_string(i) + "]";
-        if (!(*tools)[i].is_object()) {
-            r.fail(type_error(path, "an object"));
-            return;
-        }
-        object_reader t((*tools)[i], path);
-        core::tool tool;
-        tool.param = path;
+    read_tool_array(r, out.tools, ".function.name", [](object_reader& t, core::tool& tool) {
         auto type = t.string("type");
         if (!type && !t.error()) {
             t.fail(missing_error(t.name("type")));
@@ -454,36 +438,14 @@ void read_tools(object_reader& r, core::chat_request& out) {
             t.fail(type_error(t.name("function"), "an object"));
         } else if (function && !t.error()) {
             object_reader f(*function, t.name("function"));
-            tool.name = f.string("name").value_or("");
-            if (auto ok = check_tool_name(tool.name, 64, f.name("name")); !ok && !f.error()) {
-                f.fail(ok.error());
-            }
-            tool.description = f.string("description", max_text_bytes).value_or("");
+            read_function_fields(f, 64, "parameters", false, tool);
             f.boolean("strict");  // calls always follow the schema, strict or not
-            if (auto schema = read_tool_schema(f.raw("parameters"), f.name("parameters"))) {
-                tool.parameters = std::move(*schema);
-            } else if (!f.error()) {
-                f.fail(schema.error());
-            }
             f.reject_unread();
             if (f.error()) {
                 t.fail(*f.error());
             }
         }
-        t.reject_unread();
-        if (t.error()) {
-            r.fail(*t.error());
-            return;
-        }
-        for (const auto& earlier : out.tools) {
-            if (earlier.name == tool.name) {
-                r.fail(value_error(path + ".function.name",
-                                   "names the tool '" + tool.name + "' a second time."));
-                return;
-            }
-        }
-        out.tools.push_back(std::move(tool));
-    }
+    });
 }
 
 // tool_choice: "none", "auto", "required", or {type: "function", function: {name}}.

@@ -262,22 +262,10 @@ void read_input(object_reader& r, responses_request& out) {
 }
 
 void read_tools(object_reader& r, responses_request& out) {
-    const json* tools = r.raw("tools");
-    if (!tools) {
-        return;
+    if (const json* tools = r.raw("tools")) {
+        out.tools = *tools;
     }
-    if (!tools->is_array() || tools->size() > max_tools) {
-        r.fail(type_error("tools", "an array of at most 64 tools"));
-        return;
-    }
-    out.tools = *tools;
-    for (size_t i = 0; i < tools->size() && !r.error(); ++i) {
-        const std::string path = "tools[" + std::to_string(i) + "]";
-        if (!(*tools)[i].is_object()) {
-            r.fail(type_error(path, "an object"));
-            return;
-        }
-        object_reader t((*tools)[i], path);
+    read_tool_array(r, out.chat.tools, ".name", [](object_reader& t, core::tool& tool) {
         auto type = t.string("type");
         if (!type && !t.error()) {
             t.fail(missing_error(t.name("type")));
@@ -286,33 +274,9 @@ void read_tools(object_reader& r, responses_request& out) {
                                                          "' run on OpenAI's servers; this server "
                                                          "takes function tools only."));
         }
-        core::tool tool;
-        tool.param = path;
-        tool.name = t.string("name").value_or("");
-        if (auto ok = check_tool_name(tool.name, 64, t.name("name")); !ok && !t.error()) {
-            t.fail(ok.error());
-        }
-        tool.description = t.string("description", max_text_bytes).value_or("");
+        read_function_fields(t, 64, "parameters", false, tool);
         t.boolean("strict");  // calls always follow the schema, strict or not
-        if (auto schema = read_tool_schema(t.raw("parameters"), t.name("parameters"))) {
-            tool.parameters = std::move(*schema);
-        } else if (!t.error()) {
-            t.fail(schema.error());
-        }
-        t.reject_unread();
-        if (t.error()) {
-            r.fail(*t.error());
-            return;
-        }
-        for (const auto& earlier : out.chat.tools) {
-            if (earlier.name == tool.name) {
-                r.fail(value_error(path + ".name",
-                                   "names the tool '" + tool.name + "' a second time."));
-                return;
-            }
-        }
-        out.chat.tools.push_back(std::move(tool));
-    }
+    });
 }
 
 // tool_choice: "none", "auto", "required", or {"type": "function", "name"}.

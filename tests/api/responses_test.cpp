@@ -58,7 +58,8 @@ TEST(ResponsesRequest, ContinuesAnEarlierConversation) {
     const json earlier = json::parse(R"([
         {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]},
         {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
-         "content": [{"type": "output_text", "text": "Hello", "annotations": [], "logprobs": []}]}])");
+         "content": [{"type": "output_text", "text": "Hello", "annotations": [],
+                      "logprobs": []}]}])");
     ASSERT_TRUE(build_messages(*r, earlier));
     const auto& m = r->chat.messages;
     ASSERT_EQ(m.size(), 3u);
