@@ -57,7 +57,7 @@ private:
 
     std::unique_ptr<account> account_;
     std::filesystem::path bin_;
-    scratch_dir dir_;
+    osprey::testing::scratch_dir dir_;
     pid_t pid_ = -1;
     int port_ = 0;
 };

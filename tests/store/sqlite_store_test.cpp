@@ -19,7 +19,7 @@
 namespace osprey::store {
 namespace {
 
-using testing::scratch_dir;
+using osprey::testing::scratch_dir;
 
 // A connection of its own to the store's file, to look at it from outside.
 class raw_db {

@@ -23,7 +23,7 @@ public:
     void restart() {}
 
 private:
-    scratch_dir dir_;
+    osprey::testing::scratch_dir dir_;
 };
 
 class postgresql_backend {

@@ -86,7 +86,7 @@ protected:
 
     const ggml_tensor* tensor(const char* name) const { return ggml_get_tensor(tensors_, name); }
 
-    osprey::tools::testing::scratch_dir scratch_;
+    osprey::testing::scratch_dir scratch_;
     const fs::path path_ = scratch_.path() / "weights.gguf";
     ggml_context* tensors_ = nullptr;
 };

@@ -166,7 +166,7 @@ protected:
         return buf;
     }
 
-    osprey::tools::testing::scratch_dir scratch_;
+    osprey::testing::scratch_dir scratch_;
     const fs::path dir_ = scratch_.path();
 };
 

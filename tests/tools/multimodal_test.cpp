@@ -116,7 +116,7 @@ protected:
         mtmd_helper_log_set(log_errors_only, nullptr);
         llama_backend_init();
 
-        scratch_ = new osprey::tools::testing::scratch_dir();
+        scratch_ = new osprey::testing::scratch_dir();
         model_path_ = scratch_->path() / "gemma3.gguf";
         audio_projector_path_ = scratch_->path() / "audio-mmproj.gguf";
 
@@ -176,13 +176,13 @@ protected:
 
     static void expect_evaluates_and_samples(mtmd_context* mtmd, const mtmd_input_chunks* chunks);
 
-    static osprey::tools::testing::scratch_dir* scratch_;
+    static osprey::testing::scratch_dir* scratch_;
     static fs::path model_path_;
     static fs::path audio_projector_path_;
     static llama_model* model_;
 };
 
-osprey::tools::testing::scratch_dir* MultimodalTest::scratch_ = nullptr;
+osprey::testing::scratch_dir* MultimodalTest::scratch_ = nullptr;
 fs::path MultimodalTest::model_path_;
 fs::path MultimodalTest::audio_projector_path_;
 llama_model* MultimodalTest::model_ = nullptr;

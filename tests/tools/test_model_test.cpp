@@ -140,7 +140,7 @@ protected:
         return open_gguf(options.out_path);
     }
 
-    osprey::tools::testing::scratch_dir scratch_;
+    osprey::testing::scratch_dir scratch_;
     const fs::path dir_ = scratch_.path();
 };
 

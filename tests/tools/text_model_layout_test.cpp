@@ -90,7 +90,7 @@ protected:
         return common_chat_templates_apply(templates.get(), inputs).prompt;
     }
 
-    osprey::tools::testing::scratch_dir scratch_;
+    osprey::testing::scratch_dir scratch_;
     const fs::path path_ = scratch_.path() / "gemma3.gguf";
 };
 

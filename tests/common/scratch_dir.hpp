@@ -1,7 +1,7 @@
 #pragma once
 
-// A fresh directory, removed with everything in it when the object goes.
-// Each test gets its own, so tests may run in parallel under ctest -j.
+// A fresh directory (under the system temp dir by default), removed with everything in it when the
+// object goes. Each test gets its own, so tests may run in parallel under ctest -j.
 
 #include <stdlib.h>
 
@@ -10,15 +10,17 @@
 #include <string>
 #include <system_error>
 
-namespace osprey::store::testing {
+namespace osprey::testing {
 
 class scratch_dir {
 public:
+    // Under `parent`: the system temp dir, or one a test needs another user to reach.
     explicit scratch_dir(
         const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
-        std::string name = (parent / "osprey-store-test-XXXXXX").string();
+        const auto pattern = parent / "osprey-test-XXXXXX";
+        std::string name = pattern.string();
         if (mkdtemp(name.data()) == nullptr) {
-            throw std::runtime_error("cannot create a directory like " + name);
+            throw std::runtime_error("cannot create a directory like " + pattern.string());
         }
         path_ = name;
     }
@@ -37,4 +39,4 @@ private:
     std::filesystem::path path_;
 };
 
-}  // namespace osprey::store::testing
+}  // namespace osprey::testing
