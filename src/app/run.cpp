@@ -195,6 +195,14 @@ bool check_settings(const serve_options& o, std::string& api_key) {
                                          std::to_string(o.batch_size) + ")"}});
         return false;
     }
+    if (o.batch_size < o.parallel) {
+        // Each decode step holds the next token of every running sequence.
+        core::log::error(
+            *logger(), "config.invalid",
+            {{"reason", "--batch-size (" + std::to_string(o.batch_size) +
+                            ") must be at least --parallel (" + std::to_string(o.parallel) + ")"}});
+        return false;
+    }
     if (auto ok = engine::check_model_file(o.model_path); !ok) {
         core::log::error(*logger(), "model.load_failed", {{"detail", ok.error().internal_detail}});
         return false;

@@ -10,6 +10,7 @@
 
 #include "core/log.hpp"
 #include "engine/sampler.hpp"
+#include "engine/slot_choice.hpp"
 #include "engine/text_stream.hpp"
 
 namespace osprey::engine {
@@ -205,28 +206,16 @@ size_t reusable(const std::vector<llama_token>& kept, const prompt& p) {
 
 }  // namespace
 
-// The free slot where the prompt tokens reused outweigh the kept tokens the
-// choice would evict (it keeps `reuse` of `kept` and drops the rest, so the
-// cost is kept - 2 * reuse); among equals, the one used least long ago, a
-// never-used one first. A conversation's next turn goes back to its own
-// sequence, and a few chat-template tokens in common do not evict another
-// conversation's cached prompt while idle sequences wait.
+// The free slot for a job, by the order choose_slot explains.
 engine::slot* engine::best_slot(const generation_job& job) {
-    slot* best = nullptr;
-    int64_t best_cost = 0;
-    for (auto& s : slots_) {
-        if (s->task) {
-            continue;
-        }
-        const auto reuse = static_cast<int64_t>(reusable(s->kept, job.prompt));
-        const int64_t cost = static_cast<int64_t>(s->kept.size()) - 2 * reuse;
-        if (best == nullptr || cost < best_cost ||
-            (cost == best_cost && s->last_used < best->last_used)) {
-            best = s.get();
-            best_cost = cost;
-        }
+    std::vector<slot_view> views;
+    views.reserve(slots_.size());
+    for (const auto& s : slots_) {
+        views.push_back({s->task.has_value(), s->kept.size(),
+                         s->task ? 0 : reusable(s->kept, job.prompt), s->last_used});
     }
-    return best;
+    const auto i = choose_slot(views);
+    return i ? slots_[*i].get() : nullptr;
 }
 
 void engine::admit(slot& s, choice_task task) {
@@ -316,36 +305,40 @@ void engine::release_cancelled() {
     }
 }
 
-// Builds one batch from every active slot, decodes it, and samples for each
-// slot whose logits it produced. Returns false when there was nothing to do.
-// Fills the batch: each generating slot's sampled token first, then prompt
-// tokens, a chunk at a time, up to the batch size.
+// Fills the batch: each generating slot's sampled token, then prompt tokens,
+// a chunk at a time, in what room is left. Tokens go in in sequence order,
+// so that llama.cpp can decode consecutive sequences in one pass.
 void engine::fill_batch(llama_batch& batch) {
-    const auto n_batch = static_cast<int32_t>(llama_n_batch(model_->context()));
+    auto room = static_cast<int32_t>(llama_n_batch(model_->context()));
+    for (const auto& s : slots_) {
+        if (s->task && s->next) {
+            --room;  // --batch-size is at least --parallel: never below zero
+        }
+    }
     batch.n_tokens = 0;
     for (auto& s : slots_) {
         s->logits_row = -1;
-        if (s->task && s->next) {
+        if (!s->task) {
+            continue;
+        }
+        if (s->next) {
             if (s->kept_complete) {
                 s->kept.push_back(*s->next);
             }
             add_to_batch(batch, *s->next, s->n_past++, s->seq_id, true);
             s->logits_row = batch.n_tokens - 1;
             s->next.reset();
-        }
-    }
-    for (auto& s : slots_) {
-        if (!s->task) {
             continue;
         }
         const size_t limit = s->text_limit();
-        while (s->prompt_done < limit && batch.n_tokens < n_batch) {
+        while (s->prompt_done < limit && room > 0) {
             const auto& prompt = s->job().prompt.tokens;
             const bool last = s->prompt_done + 1 == prompt.size();
             if (s->kept_complete) {
                 s->kept.push_back(prompt[s->prompt_done]);
             }
             add_to_batch(batch, prompt[s->prompt_done++], s->n_past++, s->seq_id, last);
+            --room;
             if (last) {
                 s->logits_row = batch.n_tokens - 1;
             }

@@ -48,6 +48,12 @@ suite('start-up memory', () => {
         assert.match(message, /exit code 1/);
         assert.match(message, /--ubatch-size \(512\) may not exceed --batch-size \(256\)/);
     });
+
+    it('refuses a batch too small for a token of every sequence', async () => {
+        const message = await refusedStart(['--parallel', '64', '--batch-size', '32']);
+        assert.match(message, /exit code 1/);
+        assert.match(message, /--batch-size \(32\) must be at least --parallel \(64\)/);
+    });
 });
 
 // The limit is one millisecond and every prompt takes longer than that to prepare (a few
