@@ -1,6 +1,7 @@
 // The driver behind bench/run: osprey and llama.cpp's llama-server, side by side on one
-// model, one machine and one load generator (osprey-bench-load), then llama-bench's raw
-// figures for the same model, and the idle-streams scenario. Writes bench/RESULTS.md.
+// model, one machine and one load generator (osprey-bench-load), with llama-bench's raw
+// figures for the same model (its decode run beside each single-stream run), and the
+// idle-streams scenario. Writes bench/RESULTS.md.
 // Every socket is on 127.0.0.1.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -111,19 +112,21 @@ function runLoad(server, modelId, args) {
 
 // A level's figures from several runs: the median of each figure, the highest peak RSS, and
 // every error. One run of a level moves by 10% or more on a shared machine.
+function median(xs) {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+}
+
 function medianOfRuns(runs) {
     if (runs.length === 1) {
         return runs[0];
     }
-    const median = (pick) => {
-        const xs = runs.map(pick).sort((a, b) => a - b);
-        return xs[Math.floor(xs.length / 2)];
-    };
-    const p50p99 = (key) => ({ p50: median((r) => r[key].p50), p99: median((r) => r[key].p99) });
+    const medianOf = (pick) => median(runs.map(pick));
+    const p50p99 = (key) => ({ p50: medianOf((r) => r[key].p50), p99: medianOf((r) => r[key].p99) });
     return {
         ...runs[0],
         runs: runs.length,
-        tokens_per_s: median((r) => r.tokens_per_s),
+        tokens_per_s: medianOf((r) => r.tokens_per_s),
         ttft_ms: p50p99('ttft_ms'),
         itl_ms: p50p99('itl_ms'),
         decode_tokens_per_s: p50p99('decode_tokens_per_s'),
@@ -142,6 +145,7 @@ async function measureServers(model) {
             servers.push(await startServer(name, model));
         }
         const runs = { 'llama-server': {}, osprey: {} };
+        const rawDecodes = [];
         for (const server of servers) {
             // One request first, so neither server's first-request costs land in a level.
             runLoad(server, model.key, ['--concurrency', '1', '--max-tokens', '8',
@@ -161,6 +165,15 @@ async function measureServers(model) {
                             '--timeout-s', '600', '--seed', String(c * 7 + prompt.words + rep * 1000)]);
                         (runs[server.name][level] ??= []).push(result);
                     }
+                    if (c === 1) {
+                        // The engine's own decode speed, in the same spell of the machine as
+                        // each single-stream run: its ceiling moves with the machine as well.
+                        process.stdout.write(`${model.key} llama-bench tg${maxTokens} ` +
+                            `run ${rep + 1}: `);
+                        const { decode } = llamaBench(model, { prompt: 0, decode: maxTokens });
+                        process.stdout.write(`${fixed(decode)} tokens/s\n`);
+                        rawDecodes.push(decode);
+                    }
                 }
             }
         }
@@ -169,7 +182,7 @@ async function measureServers(model) {
             results[name] = Object.fromEntries(
                 Object.entries(levels).map(([level, list]) => [level, medianOfRuns(list)]));
         }
-        return results;
+        return { results, rawDecode: median(rawDecodes) };
     } finally {
         for (const server of servers) {
             await stopServer(server);
@@ -177,16 +190,17 @@ async function measureServers(model) {
     }
 }
 
-// llama-bench: the engine alone, no server, on the same threads and batch.
-function rawEngine(model) {
+// llama-bench: the engine alone, no server, on the same threads and batch. `prompt` and
+// `decode` are its -p and -n: the tokens of prompt processing and of decode, 0 to skip one.
+function llamaBench(model, { prompt, decode }) {
     const json = execFileSync(paths.llamaBench, ['-m', model.path, '-t', String(threads),
-        '-b', String(batch), '-ub', String(batch), '-p', '512', '-n', String(maxTokens),
+        '-b', String(batch), '-ub', String(batch), '-p', String(prompt), '-n', String(decode),
         '-r', quick ? '1' : '3', '-o', 'json'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const rows = JSON.parse(json.toString());
     const find = (test) => rows.find((r) => r[test.key] === test.n && r[test.other] === 0);
     return {
-        decode: find({ key: 'n_gen', n: maxTokens, other: 'n_prompt' })?.avg_ts,
-        prompt: find({ key: 'n_prompt', n: 512, other: 'n_gen' })?.avg_ts,
+        decode: find({ key: 'n_gen', n: decode, other: 'n_prompt' })?.avg_ts,
+        prompt: find({ key: 'n_prompt', n: prompt, other: 'n_gen' })?.avg_ts,
     };
 }
 
@@ -238,7 +252,6 @@ async function prefixReuse(name, model) {
                 'Where did the dog go?', noEnd);
             rounds.push({ first, second });
         }
-        const median = (xs) => xs.sort((a, b) => a - b)[1];
         const first = median(rounds.map((r) => r.first.ttft));
         const second = median(rounds.map((r) => r.second.ttft));
         process.stdout.write(`prefix reuse ${name}: ${first.toFixed(0)} ms, then ${second.toFixed(0)} ms\n`);
@@ -346,9 +359,9 @@ async function main() {
     const sections = [];
     const started = new Date();
     for (const model of models) {
-        const raw = rawEngine(model);
-        const results = await measureServers(model);
-        sections.push({ model, raw, results });
+        const { prompt } = llamaBench(model, { prompt: 512, decode: 0 });
+        const { results, rawDecode } = await measureServers(model);
+        sections.push({ model, raw: { prompt, decode: rawDecode }, results });
     }
     const prefix = {};
     for (const name of ['llama-server', 'osprey']) {
@@ -399,7 +412,8 @@ function writeResults(started, sections, prefix, idle) {
     ];
     for (const { model, raw, results } of sections) {
         out.push(`## ${model.label}`, '');
-        out.push(`llama-bench: decode ${fixed(raw.decode)} tokens/s (tg${maxTokens}), prompt ` +
+        out.push(`llama-bench: decode ${fixed(raw.decode)} tokens/s (tg${maxTokens}, the median ` +
+            'of one run beside each single-stream run of the servers), prompt ' +
             `${fixed(raw.prompt)} tokens/s (pp512).`, '');
         out.push(serverTable(model, results), '');
         out.push('osprey against llama-server (above 1 is osprey\'s advantage in every column):', '');

@@ -63,6 +63,7 @@ struct engine::slot {
     // what the next choice here may reuse.
     std::vector<llama_token> kept;
     bool kept_complete = true;  // false once media made positions diverge
+    size_t kept_prompt = 0;     // of `kept`, the tokens of its last prompt
     uint64_t last_used = 0;     // when its last choice was admitted; 0: never
 
     const generation_job& job() const { return *task->job; }
@@ -211,7 +212,7 @@ engine::slot* engine::best_slot(const generation_job& job) {
     std::vector<slot_view> views;
     views.reserve(slots_.size());
     for (const auto& s : slots_) {
-        views.push_back({s->task.has_value(), s->kept.size(),
+        views.push_back({s->task.has_value(), s->kept.size(), s->kept_prompt,
                          s->task ? 0 : reusable(s->kept, job.prompt), s->last_used});
     }
     const auto i = choose_slot(views);
@@ -235,6 +236,8 @@ void engine::admit(slot& s, choice_task task) {
     }
     s.kept.resize(reuse);
     s.kept_complete = true;
+    s.kept_prompt =
+        job.prompt.media.empty() ? job.prompt.tokens.size() : job.prompt.media.front().at;
     s.reused = reuse;
     s.prompt_done = reuse;
     s.n_past = static_cast<llama_pos>(reuse);
@@ -499,6 +502,7 @@ void engine::forget(slot& s) {
     llama_memory_seq_rm(llama_get_memory(model_->context()), s.seq_id, -1, -1);
     s.kept.clear();
     s.kept_complete = true;
+    s.kept_prompt = 0;
 }
 
 void engine::fail_everything() {

@@ -1,5 +1,6 @@
 #include "engine/slot_choice.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace osprey::engine {
@@ -25,10 +26,11 @@ std::optional<size_t> choose_slot(std::span<const slot_view> slots) {
             continue;
         }
         const int64_t cost = static_cast<int64_t>(s.kept) - 2 * static_cast<int64_t>(s.reusable);
-        const bool reuse_wins = cost < 0;
-        // Among reusing slots only the cost counts; neighbours break no tie there.
-        const int neighbours = reuse_wins ? 0 : busy_neighbours(slots, i);
-        const rank r{!reuse_wins, reuse_wins ? cost : 0, -neighbours, cost, s.last_used};
+        const size_t last_prompt = std::min(s.prompt, s.kept);
+        const bool continued = cost < 0 || 2 * s.reusable > last_prompt;
+        // Among continued slots the reuse counts before neighbours; among the rest, not at all.
+        const auto reuse = continued ? static_cast<int64_t>(s.reusable) : 0;
+        const rank r{!continued, -reuse, -busy_neighbours(slots, i), cost, s.last_used};
         if (!best || r < best_rank) {
             best = i;
             best_rank = r;

@@ -9,11 +9,13 @@ namespace osprey::engine {
 namespace {
 
 slot_view busy() {
-    return {true, 0, 0, 1};
+    return {true, 0, 0, 0, 1};
 }
 
-slot_view idle(size_t kept, size_t reusable, uint64_t last_used) {
-    return {false, kept, reusable, last_used};
+// A free sequence holding an earlier prompt and its answer; `reusable` of its
+// tokens start the new prompt.
+slot_view answered(size_t prompt, size_t answer, size_t reusable, uint64_t last_used) {
+    return {false, prompt + answer, prompt, reusable, last_used};
 }
 
 slot_view never_used() {
@@ -26,46 +28,55 @@ TEST(SlotChoice, NoneWhenEverySlotIsBusy) {
 }
 
 TEST(SlotChoice, FirstNeverUsedSlotOnAnIdleServer) {
-    const std::vector<slot_view> slots{idle(40, 0, 3), never_used(), never_used()};
+    const std::vector<slot_view> slots{answered(20, 20, 0, 3), never_used(), never_used()};
     EXPECT_EQ(choose_slot(slots), 1u);
 }
 
 TEST(SlotChoice, LeastRecentlyUsedAmongEqualCosts) {
-    const std::vector<slot_view> slots{idle(40, 0, 7), idle(40, 0, 2), idle(40, 0, 5)};
+    const std::vector<slot_view> slots{answered(20, 20, 0, 7), answered(20, 20, 0, 2),
+                                       answered(20, 20, 0, 5)};
     EXPECT_EQ(choose_slot(slots), 1u);
 }
 
 TEST(SlotChoice, ConversationReturnsToItsOwnSequence) {
     // Slot 3 holds the earlier turns: 90 of its 100 kept tokens start the prompt.
-    const std::vector<slot_view> slots{busy(), never_used(), never_used(), idle(100, 90, 1)};
+    const std::vector<slot_view> slots{busy(), never_used(), never_used(), answered(60, 40, 90, 1)};
     EXPECT_EQ(choose_slot(slots), 3u);
 }
 
-TEST(SlotChoice, MostReuseAmongReusingSlots) {
-    const std::vector<slot_view> slots{idle(100, 60, 1), busy(), idle(100, 95, 2)};
+TEST(SlotChoice, ConversationReturnsWhenItsAnswerComesBackAsOtherTokens) {
+    // The answer's text was tokenized anew in the next turn, so only the
+    // earlier prompt's 14 tokens match; the 32 answer tokens are of no more use.
+    const std::vector<slot_view> slots{never_used(), answered(14, 32, 14, 1)};
+    EXPECT_EQ(choose_slot(slots), 1u);
+}
+
+TEST(SlotChoice, MostReuseAmongContinuedSlots) {
+    const std::vector<slot_view> slots{answered(60, 40, 60, 1), busy(), answered(95, 200, 95, 2)};
     EXPECT_EQ(choose_slot(slots), 2u);
 }
 
 TEST(SlotChoice, TemplateTokensInCommonDoNotEvictACachedPrompt) {
     // Three shared template tokens do not outweigh the 150 the prompt would drop.
-    const std::vector<slot_view> slots{idle(150, 3, 1), never_used()};
+    const std::vector<slot_view> slots{answered(30, 120, 3, 1), never_used()};
     EXPECT_EQ(choose_slot(slots), 1u);
 }
 
 TEST(SlotChoice, NextToARunningSequenceBeforeAFarEmptyOne) {
     // Slot 1 evicts a cached prompt, but slot 2 would split each decode step.
-    const std::vector<slot_view> slots{busy(), idle(150, 0, 1), never_used(), never_used()};
+    const std::vector<slot_view> slots{busy(), answered(30, 120, 0, 1), never_used(), never_used()};
     EXPECT_EQ(choose_slot(slots), 1u);
 }
 
 TEST(SlotChoice, CheapestAmongSlotsNextToRunningOnes) {
-    const std::vector<slot_view> slots{busy(), idle(150, 0, 1), idle(150, 0, 2), busy(),
-                                       never_used()};
+    const std::vector<slot_view> slots{busy(), answered(30, 120, 0, 1), answered(30, 120, 0, 2),
+                                       busy(), never_used()};
     EXPECT_EQ(choose_slot(slots), 4u);
 }
 
 TEST(SlotChoice, FillsAGapBetweenRunningSequences) {
-    const std::vector<slot_view> slots{never_used(), busy(), idle(80, 0, 4), busy(), idle(0, 0, 1)};
+    const std::vector<slot_view> slots{never_used(), busy(), answered(40, 40, 0, 4), busy(),
+                                       never_used()};
     EXPECT_EQ(choose_slot(slots), 2u);
 }
 
@@ -74,7 +85,7 @@ TEST(SlotChoice, RunningSequencesStayConsecutiveAsTheyArrive) {
     // hold prompts of earlier requests, used in a scattered order.
     std::vector<slot_view> slots;
     for (uint64_t i = 0; i < 64; ++i) {
-        slots.push_back(idle(150, 2, (i * 37) % 64 + 1));
+        slots.push_back(answered(30, 120, 2, (i * 37) % 64 + 1));
     }
     std::vector<size_t> taken;
     for (int n = 0; n < 16; ++n) {
