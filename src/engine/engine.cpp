@@ -55,6 +55,7 @@ struct engine::slot {
     int32_t n_generated = 0;
     std::optional<llama_token> next;  // sampled, to be decoded next step
     int32_t logits_row = -1;          // batch row holding this slot's logits
+    size_t chunk = 0;                 // prompt tokens going into this step
     size_t reused = 0;                // prompt tokens found in the sequence already
     std::unique_ptr<sampler> smp;
     std::unique_ptr<text_stream> stream;
@@ -308,16 +309,12 @@ void engine::release_cancelled() {
     }
 }
 
-// Fills the batch: each generating slot's sampled token, then prompt tokens,
-// a chunk at a time, in what room is left. Tokens go in in sequence order,
-// so that llama.cpp can decode consecutive sequences in one pass.
+// Fills the batch: each generating slot's sampled token, then prompt tokens
+// in what room is left, a chunk at a time, the prompt admitted first served
+// first. Tokens go in in sequence order, so that llama.cpp can decode
+// consecutive sequences in one pass.
 void engine::fill_batch(llama_batch& batch) {
-    auto room = static_cast<int32_t>(llama_n_batch(model_->context()));
-    for (const auto& s : slots_) {
-        if (s->task && s->next) {
-            --room;  // --batch-size is at least --parallel: never below zero
-        }
-    }
+    allot_prompt_chunks();
     batch.n_tokens = 0;
     for (auto& s : slots_) {
         s->logits_row = -1;
@@ -333,19 +330,39 @@ void engine::fill_batch(llama_batch& batch) {
             s->next.reset();
             continue;
         }
-        const size_t limit = s->text_limit();
-        while (s->prompt_done < limit && room > 0) {
-            const auto& prompt = s->job().prompt.tokens;
+        const auto& prompt = s->job().prompt.tokens;
+        for (; s->chunk > 0; --s->chunk) {
             const bool last = s->prompt_done + 1 == prompt.size();
             if (s->kept_complete) {
                 s->kept.push_back(prompt[s->prompt_done]);
             }
             add_to_batch(batch, prompt[s->prompt_done++], s->n_past++, s->seq_id, last);
-            --room;
             if (last) {
                 s->logits_row = batch.n_tokens - 1;
             }
         }
+    }
+}
+
+// Sets each slot's `chunk`: how many prompt tokens go into this step. The
+// room is the batch size less a token for every generating slot (the batch
+// size is at least --parallel); prompts take it in the order they came in.
+void engine::allot_prompt_chunks() {
+    auto room = static_cast<size_t>(llama_n_batch(model_->context()));
+    std::vector<slot*> prompts;
+    for (const auto& s : slots_) {
+        s->chunk = 0;
+        if (s->task && s->next) {
+            --room;
+        } else if (s->task && s->prompt_done < s->text_limit()) {
+            prompts.push_back(s.get());
+        }
+    }
+    std::sort(prompts.begin(), prompts.end(),
+              [](const slot* a, const slot* b) { return a->last_used < b->last_used; });
+    for (slot* s : prompts) {
+        s->chunk = std::min(room, s->text_limit() - s->prompt_done);
+        room -= s->chunk;
     }
 }
 

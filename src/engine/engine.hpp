@@ -93,6 +93,7 @@ private:
     void evaluate_media();
     core::expected<void> evaluate_media(slot& s);
     void fill_batch(llama_batch& batch);
+    void allot_prompt_chunks();
     void process_output(slot& s);
     void finish(slot& s, core::finish_reason reason);
     void fail(slot& s, const core::error& e);
