@@ -1,6 +1,6 @@
 // The driver behind bench/run: osprey and llama.cpp's llama-server, side by side on one
 // model, one machine and one load generator (osprey-bench-load), with llama-bench's raw
-// figures for the same model (its decode run beside each single-stream run), and the
+// figures for the same model (its decode beside each short single-stream run), and the
 // idle-streams scenario. Writes bench/RESULTS.md.
 // Every socket is on 127.0.0.1.
 
@@ -165,7 +165,7 @@ async function measureServers(model) {
                             '--timeout-s', '600', '--seed', String(c * 7 + prompt.words + rep * 1000)]);
                         (runs[server.name][level] ??= []).push(result);
                     }
-                    if (c === 1) {
+                    if (c === 1 && prompt === prompts[0]) {
                         // The engine's own decode speed, in the same spell of the machine as
                         // each single-stream run: its ceiling moves with the machine as well.
                         process.stdout.write(`${model.key} llama-bench tg${maxTokens} ` +
@@ -413,7 +413,7 @@ function writeResults(started, sections, prefix, idle) {
     for (const { model, raw, results } of sections) {
         out.push(`## ${model.label}`, '');
         out.push(`llama-bench: decode ${fixed(raw.decode)} tokens/s (tg${maxTokens}, the median ` +
-            'of one run beside each single-stream run of the servers), prompt ' +
+            'of one run beside each short-prompt single-stream run of the servers), prompt ' +
             `${fixed(raw.prompt)} tokens/s (pp512).`, '');
         out.push(serverTable(model, results), '');
         out.push('osprey against llama-server (above 1 is osprey\'s advantage in every column):', '');

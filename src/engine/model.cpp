@@ -73,7 +73,9 @@ llama_context_params context_params(const model_options& o, int32_t n_ctx_seq) {
     p.n_seq_max = static_cast<uint32_t>(o.parallel);
     p.kv_unified = false;
     p.n_ctx = static_cast<uint32_t>(n_ctx_seq) * p.n_seq_max;
-    p.n_batch = static_cast<uint32_t>(o.batch_size);
+    // A step holds the next token of every running sequence, so the batch is
+    // never smaller than --parallel (which `osprey serve` refuses outright).
+    p.n_batch = static_cast<uint32_t>(std::max(o.batch_size, o.parallel));
     p.n_ubatch = o.ubatch_size > 0 ? static_cast<uint32_t>(o.ubatch_size)
                                    : std::min<uint32_t>(p.n_batch, 512);
     p.n_threads = o.threads > 0 ? o.threads : default_threads();
