@@ -45,8 +45,10 @@ const prompts = [
     { key: 'short', words: 24 },
     { key: 'long', words: 300 },
 ];
-// Enough requests that one slow request does not make a level's figures.
-const requestsAt = (c) => Math.max(c, 4);
+// Requests per run of a level, enough that one slow request does not make its figures: 16
+// for one client on short prompts, where the single-stream targets are read (with four, their
+// medians and p99s swung), and at least 4 elsewhere.
+const requestsAt = (c, prompt) => (c === 1 && prompt === prompts[0] ? 16 : Math.max(c, 4));
 // Runs of each level, whose medians the tables give: three up to 16 clients (the targets'
 // levels), one at 64, where a run takes minutes and holds 64 requests already.
 const repeatsAt = (c) => (quick || c > 16 ? 1 : 3);
@@ -159,7 +161,7 @@ async function measureServers(model) {
                     for (const server of order) {
                         process.stdout.write(`${model.key} ${server.name} ${level} run ${rep + 1}: `);
                         const result = runLoad(server, model.key, [
-                            '--concurrency', String(c), '--requests', String(requestsAt(c)),
+                            '--concurrency', String(c), '--requests', String(requestsAt(c, prompt)),
                             '--max-tokens', String(maxTokens), '--prompt-words', String(prompt.words),
                             '--temperature', '0', '--logit-bias-token', String(eos),
                             '--timeout-s', '600', '--seed', String(c * 7 + prompt.words + rep * 1000)]);
@@ -403,7 +405,8 @@ function writeResults(started, sections, prefix, idle) {
             `client, ${maxTokens} output tokens each (end-of-text banned with logit_bias), ` +
             'greedy; every prompt is new from its first word, so neither server reuses a prefix. ' +
             'Short prompts are about 24 words, long ones about 300 (the mean prompt tokens are ' +
-            'in the tables). Each level up to 16 clients runs three times, alternating which ' +
+            'in the tables). One client on short prompts sends 16 requests a run, other levels ' +
+            'at least 4. Each level up to 16 clients runs three times, alternating which ' +
             'server goes first, and the tables give the median of each figure (the highest ' +
             'peak RSS, every error); 64 clients run once. TTFT is from the request ' +
             'to its first token; ITL is the gap between tokens of one stream. Peak RSS is the ' +
