@@ -112,13 +112,14 @@ function runLoad(server, modelId, args) {
     return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-// A level's figures from several runs: the median of each figure, the highest peak RSS, and
-// every error. One run of a level moves by 10% or more on a shared machine.
+// The middle value, the upper one of an even count.
 function median(xs) {
     const sorted = [...xs].sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)];
 }
 
+// A level's figures from several runs: the median of each figure, the highest peak RSS, and
+// every error. One run of a level moves by 10% or more on a shared machine.
 function medianOfRuns(runs) {
     if (runs.length === 1) {
         return runs[0];
