@@ -53,6 +53,10 @@ const requestsAt = (c, prompt) => (c === 1 && prompt === prompts[0] ? 16 : Math.
 // levels), one at 64, where a run takes minutes and holds 64 requests already.
 const repeatsAt = (c) => (quick || c > 16 ? 1 : 3);
 const port = { osprey: 18361, 'llama-server': 18362 };
+// Neither model carries a chat template, and each server has its own fallback for that; both
+// render this one instead (ChatML, the shape of many real models), so that a prompt is the same
+// tokens on both.
+const chatTemplate = new URL('chat_template.jinja', import.meta.url).pathname;
 const eos = 2;  // </s> in both models' SentencePiece vocabulary, banned so every answer is 128 tokens
 
 const work = mkdtempSync(join(tmpdir(), 'osprey-bench-'));
@@ -63,12 +67,14 @@ function serverArgs(name, model, slots) {
         String(threads), '--batch-size', String(batch), '--ubatch-size', String(batch),
         '--alias', model.key];
     if (name === 'osprey') {
-        return ['serve', '--model', model.path, ...common, '--ctx-size', String(model.ctxPerSlot),
-            '--parallel', String(slots), '--max-queue', '1024', '--log-level', 'warn'];
+        return ['serve', '--model', model.path, ...common, '--chat-template-file', chatTemplate,
+            '--ctx-size', String(model.ctxPerSlot), '--parallel', String(slots),
+            '--max-queue', '1024', '--log-level', 'warn'];
     }
-    // llama-server's -c is the whole cache, which -np splits among its slots.
-    return ['-m', model.path, ...common, '-c', String(model.ctxPerSlot * slots),
-        '-np', String(slots), '--no-webui'];
+    // llama-server's -c is the whole cache, which -np splits among its slots. It reads the
+    // template file as Jinja only with --jinja before it.
+    return ['-m', model.path, ...common, '--jinja', '--chat-template-file', chatTemplate,
+        '-c', String(model.ctxPerSlot * slots), '-np', String(slots), '--no-webui'];
 }
 
 async function startServer(name, model, slots = parallel) {
@@ -405,6 +411,8 @@ function writeResults(started, sections, prefix, idle) {
             'streaming chat completions from osprey-bench-load, one keep-alive connection per ' +
             `client, ${maxTokens} output tokens each (end-of-text banned with logit_bias), ` +
             'greedy; every prompt is new from its first word, so neither server reuses a prefix. ' +
+            'Neither model has a chat template, so both servers render the same ChatML one ' +
+            '(`bench/chat_template.jinja`): a prompt is the same tokens on both. ' +
             'Short prompts are about 24 words, long ones about 300 (the mean prompt tokens are ' +
             'in the tables). One client on short prompts sends 16 requests a run, other levels ' +
             'at least 4. Each level up to 16 clients runs three times, alternating which ' +

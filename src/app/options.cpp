@@ -1,6 +1,7 @@
 #include "app/options.hpp"
 
 #include <fstream>
+#include <iterator>
 
 #include <CLI/CLI.hpp>
 
@@ -56,6 +57,11 @@ void add_serve_options(CLI::App& serve, serve_options& o) {
         ->capture_default_str();
     serve.add_option("-a,--alias", o.alias, "model id shown by /v1/models")
         ->envname("OSPREY_ALIAS");
+    serve
+        .add_option("--chat-template-file", o.chat_template_file,
+                    "a Jinja chat template to use instead of the model's own")
+        ->envname("OSPREY_CHAT_TEMPLATE_FILE")
+        ->check(CLI::ExistingFile);
     serve.add_option("--log-format", o.log_format, "text or json")
         ->envname("OSPREY_LOG_FORMAT")
         ->check(CLI::IsMember({"text", "json"}))
@@ -236,6 +242,23 @@ core::expected<std::string> resolve_api_key(const serve_options& o) {
                                                  "the API key file's first line is empty"));
     }
     return key;
+}
+
+core::expected<std::string> read_chat_template(const serve_options& o) {
+    if (o.chat_template_file.empty()) {
+        return std::string();
+    }
+    std::ifstream in(o.chat_template_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+        return core::unexpected(core::make_error(core::error_code::invalid_value,
+                                                 "cannot read the chat template file"));
+    }
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        return core::unexpected(
+            core::make_error(core::error_code::invalid_value, "the chat template file is empty"));
+    }
+    return text;
 }
 
 }  // namespace osprey::app

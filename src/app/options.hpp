@@ -23,6 +23,7 @@ struct serve_options {
     std::string flash_attn = "auto";
     int32_t max_queue = 64;
     std::string alias;
+    std::string chat_template_file;  // empty: the model's own template, or the fallback
     std::string log_format = "text";
     std::string log_level = "info";
     std::size_t max_body_bytes = 32u << 20;
@@ -74,5 +75,9 @@ parsed_command parse_command_line(int argc, char** argv);
 // The API key from --api-key or the first line of --api-key-file.
 // Errors: invalid_value when both are given or the file cannot be read.
 core::expected<std::string> resolve_api_key(const serve_options& o);
+
+// The text of --chat-template-file, or "" without one.
+// Errors: invalid_value when the file cannot be read or is empty.
+core::expected<std::string> read_chat_template(const serve_options& o);
 
 }  // namespace osprey::app

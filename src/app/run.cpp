@@ -75,7 +75,9 @@ void log_loaded(const engine::model_info& info, const serve_options& o) {
                      {"ctx_train", info.n_ctx_train},
                      {"ctx_per_sequence", info.n_ctx_seq},
                      {"parallel", o.parallel},
-                     {"chat_template", info.has_chat_template ? "model" : "fallback"},
+                     {"chat_template", !o.chat_template_file.empty() ? "file"
+                                       : info.has_chat_template      ? "model"
+                                                                     : "fallback"},
                      {"projector", info.has_projector}});
     constexpr double mib = 1 << 20;
     core::log::info(*logger(), "model.memory",
@@ -181,13 +183,19 @@ http::server_options http_options_for(const serve_options& o, std::string api_ke
 
 // Everything that can be checked before listening: a bad setting is one
 // clear line and exit code 1, not a server that half starts.
-bool check_settings(const serve_options& o, std::string& api_key) {
+bool check_settings(const serve_options& o, std::string& api_key, std::string& chat_template) {
     auto key = resolve_api_key(o);
     if (!key) {
         core::log::error(*logger(), "config.invalid", {{"reason", key.error().public_message}});
         return false;
     }
     api_key = std::move(*key);
+    auto text = read_chat_template(o);
+    if (!text) {
+        core::log::error(*logger(), "config.invalid", {{"reason", text.error().public_message}});
+        return false;
+    }
+    chat_template = std::move(*text);
     if (o.ubatch_size > o.batch_size) {
         core::log::error(*logger(), "config.invalid",
                          {{"reason", "--ubatch-size (" + std::to_string(o.ubatch_size) +
@@ -210,8 +218,9 @@ bool check_settings(const serve_options& o, std::string& api_key) {
     return true;
 }
 
-std::unique_ptr<engine::engine> load_engine(const serve_options& o) {
+std::unique_ptr<engine::engine> load_engine(const serve_options& o, std::string chat_template) {
     engine::model_options mo;
+    mo.chat_template = std::move(chat_template);
     mo.model_path = o.model_path;
     mo.mmproj_path = o.mmproj_path;
     mo.ctx_size = o.ctx_size;
@@ -275,7 +284,8 @@ int run_server(const serve_options& o) {
                          parse_level(o.log_level));
     engine::initialize_backend();
     std::string api_key;
-    if (!check_settings(o, api_key)) {
+    std::string chat_template;
+    if (!check_settings(o, api_key, chat_template)) {
         return 1;
     }
     auto media = build_media(o);
@@ -317,7 +327,7 @@ int run_server(const serve_options& o) {
         rt.stop();  // before the server and service its threads may be using go away
         return 1;
     }
-    auto engine = load_engine(o);
+    auto engine = load_engine(o, std::move(chat_template));
     if (!engine) {
         rt.stop();
         return 1;

@@ -157,9 +157,12 @@ core::expected<std::unique_ptr<model>> model::load(const model_options& options,
 
     const char* own_template = llama_model_chat_template(m->model_, nullptr);
     info.has_chat_template = own_template != nullptr && *own_template != '\0';
+    std::string chat_template = options.chat_template;
+    if (chat_template.empty() && !info.has_chat_template) {
+        chat_template = fallback_template;
+    }
     try {
-        auto templates = common_chat_templates_init(
-            m->model_, info.has_chat_template ? std::string() : std::string(fallback_template));
+        auto templates = common_chat_templates_init(m->model_, chat_template);
         m->templates_ = templates.release();
     } catch (const std::exception& e) {
         return core::unexpected(

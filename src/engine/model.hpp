@@ -28,6 +28,7 @@ struct model_options {
     int32_t batch_size = 512;         // tokens per decode step
     int32_t ubatch_size = 0;          // tokens computed at once; 0: min(batch_size, 512)
     std::string flash_attn = "auto";  // "auto", "on" or "off"
+    std::string chat_template;        // Jinja; empty: the model's own, or the fallback
     size_t media_cache_bytes = size_t{256} << 20;  // projector outputs kept for reuse
 };
 
@@ -40,7 +41,7 @@ struct model_info {
     int32_t n_ctx_train = 0;
     int32_t n_ctx_seq = 0;  // what one request can use
     int32_t n_vocab = 0;
-    bool has_chat_template = false;
+    bool has_chat_template = false;  // the file carries one (it may be overridden)
     bool has_projector = false;
     bool has_vision = false;       // the projector takes images (and video frames)
     bool has_audio = false;        // the projector takes audio
