@@ -86,6 +86,7 @@ private:
     bool wait_for_work();
     slot* best_slot(const generation_job& job);
     void admit(slot& s, choice_task task);
+    size_t copy_from_donor(slot& s, const prompt& p, size_t reuse);
     void release_cancelled();
     void expire_running();
     std::vector<choice_task> take_expired_queued();
@@ -105,6 +106,9 @@ private:
     const int32_t max_queue_;
     std::vector<std::unique_ptr<slot>> slots_;
     uint64_t admissions_ = 0;  // engine thread only: orders the slots by use
+    // The fewest prompt tokens worth copying another sequence for (see
+    // copy_from_donor).
+    size_t min_copied_tokens_ = 0;
 
     std::mutex mutex_;
     std::condition_variable wake_;

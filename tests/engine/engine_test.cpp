@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -268,6 +269,118 @@ TEST_F(EngineTest, ReusesTheEarlierTurnsOfAConversation) {
     ASSERT_GT(shared, 8u);
     EXPECT_GE(next.cached_tokens, static_cast<int32_t>(shared) - 1);
     EXPECT_LE(next.cached_tokens, static_cast<int32_t>(shared));
+}
+
+// Holds the engine in a request's first token until open(), so that what is
+// submitted meanwhile is admitted while this request runs.
+class gated_sink : public recording_sink {
+public:
+    gated_sink() : recording_sink(1) {}
+
+    void on_event(core::event e) override {
+        const bool delta = std::holds_alternative<core::text_delta>(e);
+        recording_sink::on_event(std::move(e));
+        std::unique_lock lock(gate_mutex_);
+        if (delta && !first_seen_) {
+            first_seen_ = true;
+            gate_.notify_all();
+            gate_.wait_for(lock, std::chrono::seconds(30), [&] { return open_; });
+        }
+    }
+    bool wait_first_delta() {
+        std::unique_lock lock(gate_mutex_);
+        return gate_.wait_for(lock, std::chrono::seconds(30), [&] { return first_seen_; });
+    }
+    void open() {
+        std::lock_guard lock(gate_mutex_);
+        open_ = true;
+        gate_.notify_all();
+    }
+
+private:
+    std::mutex gate_mutex_;
+    std::condition_variable gate_;
+    bool first_seen_ = false;
+    bool open_ = false;
+};
+
+// Runs `second` on a fresh two-sequence engine while `first` is running,
+// and returns how `second` finished, with its text.
+std::pair<core::choice_finished, std::string> run_beside(const std::string& first,
+                                                         const std::string& second) {
+    model_options o;
+    o.model_path = OSPREY_STORIES_MODEL;
+    o.ctx_size = 512;
+    o.parallel = 2;
+    o.threads = 2;
+    auto m = model::load(o, nullptr);
+    EXPECT_TRUE(m) << m.error().internal_detail;
+    engine fresh(std::move(*m), 4);
+    auto job = [&](const std::string& text, std::shared_ptr<core::event_sink> sink) {
+        core::chat_request r;
+        r.messages.push_back(user_message(text));
+        generation_job j;
+        j.request_id = "req_beside";
+        j.prompt = *prepare_prompt(fresh.loaded_model(), r);
+        j.max_tokens = 12;
+        j.sampling.temperature = 0.0f;
+        j.sink = std::move(sink);
+        return j;
+    };
+    auto running = std::make_shared<gated_sink>();
+    EXPECT_TRUE(fresh.submit(job(first, running)));
+    EXPECT_TRUE(running->wait_first_delta());
+    auto beside = std::make_shared<recording_sink>(1);
+    EXPECT_TRUE(fresh.submit(job(second, beside)));
+    running->open();
+    EXPECT_TRUE(beside->wait_finished(1));
+    EXPECT_TRUE(running->wait_finished(1));
+    return {beside->finished().at(0), beside->text(0)};
+}
+
+size_t shared_start(const prompt& a, const prompt& b) {
+    size_t n = 0;
+    while (n < a.tokens.size() && n < b.tokens.size() && a.tokens[n] == b.tokens[n]) {
+        ++n;
+    }
+    return n;
+}
+
+// Two clients with the same long system prompt at once: the second starts
+// from a copy of the first's sequence, and answers as it would from scratch.
+TEST_F(EngineTest, APromptStartsFromACopyOfARunningSequenceThatHoldsItsStart) {
+    const std::string system =
+        "Copy check. Once upon a time there was a little girl named Lily. She lived in a small "
+        "house with her mom and dad and her dog Max. Every day Lily and Max went to the park "
+        "to play with the ball, and every day they came home tired and happy.";
+    const std::string second = system + " What did Max find in the park?";
+    const auto [beside, text] = run_beside(system + " Tell me the end.", second);
+
+    core::chat_request r;
+    r.messages.push_back(user_message(system + " Tell me the end."));
+    const auto first_prompt = prepare_prompt(engine_->loaded_model(), r);
+    r.messages.back() = user_message(second);
+    const auto second_prompt = prepare_prompt(engine_->loaded_model(), r);
+    ASSERT_TRUE(first_prompt && second_prompt);
+    const size_t shared = shared_start(*first_prompt, *second_prompt);
+    ASSERT_GT(shared, 40u);
+    EXPECT_EQ(beside.cached_tokens, static_cast<int32_t>(shared));
+
+    // The same prompt alone, on the fixture's engine, which has not seen it.
+    auto alone = std::make_shared<recording_sink>(1);
+    ASSERT_TRUE(engine_->submit(job_for(second, 12, alone)));
+    ASSERT_TRUE(alone->wait_finished(1));
+    EXPECT_LT(alone->finished().at(0).cached_tokens, beside.cached_tokens);
+    EXPECT_EQ(text, alone->text(0));
+}
+
+// A copy moves the whole KV stream of a sequence: a few shared tokens (the
+// chat template's first ones) are not worth it.
+TEST_F(EngineTest, AFewSharedTokensAreNotCopied) {
+    const auto [beside, text] =
+        run_beside("Lily had a red ball.", "Max the dog ran to the big green tree.");
+    EXPECT_EQ(beside.cached_tokens, 0);
+    EXPECT_FALSE(text.empty());
 }
 
 TEST_F(EngineTest, GreedyGenerationIsDeterministic) {
