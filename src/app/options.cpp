@@ -1,7 +1,7 @@
 #include "app/options.hpp"
 
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include <CLI/CLI.hpp>
 
@@ -248,15 +248,24 @@ core::expected<std::string> read_chat_template(const serve_options& o) {
     if (o.chat_template_file.empty()) {
         return std::string();
     }
-    std::ifstream in(o.chat_template_file, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
-        return core::unexpected(core::make_error(core::error_code::invalid_value,
-                                                 "cannot read the chat template file"));
+    const auto& path = o.chat_template_file;
+    auto refuse = [&](const char* reason) {
+        return core::unexpected(
+            core::make_error(core::error_code::invalid_value, std::string(reason) + ": " + path));
+    };
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    std::ifstream in(path, std::ios::binary);
+    if (ec || !in) {
+        return refuse("cannot read the chat template file");
+    }
+    std::string text(size, '\0');
+    // A short read is an I/O error or a file cut while it was read.
+    if (!in.read(text.data(), static_cast<std::streamsize>(size))) {
+        return refuse("cannot read the chat template file");
     }
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-        return core::unexpected(
-            core::make_error(core::error_code::invalid_value, "the chat template file is empty"));
+        return refuse("the chat template file is empty");
     }
     return text;
 }

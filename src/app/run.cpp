@@ -195,6 +195,14 @@ bool check_settings(const serve_options& o, std::string& api_key, std::string& c
         core::log::error(*logger(), "config.invalid", {{"reason", text.error().public_message}});
         return false;
     }
+    if (!text->empty()) {
+        if (auto ok = engine::check_chat_template(*text); !ok) {
+            core::log::error(
+                *logger(), "config.invalid",
+                {{"reason", ok.error().public_message}, {"file", o.chat_template_file}});
+            return false;
+        }
+    }
     chat_template = std::move(*text);
     if (o.ubatch_size > o.batch_size) {
         core::log::error(*logger(), "config.invalid",

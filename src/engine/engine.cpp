@@ -94,10 +94,12 @@ struct engine::slot {
 namespace {
 
 // Copying a sequence copies its whole KV stream, `stream_bytes`; a prompt
-// token takes about two operations per parameter. On the machine of
-// bench/RESULTS.md a prompt runs at about 160 GFLOP/s and a copy at 9.5 GB/s,
-// 17 operations in the time of one byte, so a copy pays once it saves
-// 17 / 2 * stream_bytes / n_params tokens; 10 leaves a margin. At least one.
+// token takes about two operations per parameter. On the CPU of
+// bench/RESULTS.md (osprey's llama.cpp build runs on the CPU) a prompt runs
+// at about 160 GFLOP/s and a copy at 9.5 GB/s, 17 operations in the time of
+// one byte, so a copy pays once it saves 17 / 2 * stream_bytes / n_params
+// tokens; 10 leaves a margin for what else the step that copies does
+// (llama.cpp synchronizes and reserves its graph again). At least one.
 size_t min_copied_tokens(const model_info& info) {
     if (info.parallel <= 0 || info.n_params == 0) {
         return SIZE_MAX;

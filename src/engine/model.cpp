@@ -26,6 +26,19 @@ core::error load_error(const std::string& path, std::string detail) {
 
 }  // namespace
 
+core::expected<void> check_chat_template(const std::string& text) {
+    try {
+        // llama.cpp's loader rethrows a parse error as a bare std::exception;
+        // the parser itself says what is wrong.
+        const common_chat_template parsed(text, "", "");
+    } catch (const std::exception& e) {
+        return core::unexpected(
+            core::make_error(core::error_code::invalid_value,
+                             std::string("the chat template does not parse: ") + e.what()));
+    }
+    return {};
+}
+
 core::expected<void> check_model_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

@@ -115,6 +115,11 @@ void initialize_backend();
 // Errors: invalid_value, with the reason in the internal detail.
 core::expected<void> check_model_file(const std::string& path);
 
+// Parses a Jinja chat template the way model loading will, so that a bad
+// one is refused before the model loads, with the parser's own message.
+// Errors: invalid_value, with the reason in the public message.
+core::expected<void> check_chat_template(const std::string& text);
+
 // Routes llama.cpp's and ggml's own log lines to the "llama" logger at debug
 // level, and keeps the errors they report for diagnostics.
 void install_llama_log();
