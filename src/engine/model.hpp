@@ -41,7 +41,7 @@ struct model_info {
     int32_t n_ctx_train = 0;
     int32_t n_ctx_seq = 0;  // what one request can use
     int32_t n_vocab = 0;
-    bool has_chat_template = false;  // the file carries one (it may be overridden)
+    bool has_chat_template = false;  // the GGUF has one (chat_template may replace it)
     bool has_projector = false;
     bool has_vision = false;       // the projector takes images (and video frames)
     bool has_audio = false;        // the projector takes audio
