@@ -27,15 +27,28 @@ class EngineTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         initialize_backend();
+        auto m = load_stories(256);
+        ASSERT_TRUE(m);
+        engine_ = new engine(std::move(m), 4);
+    }
+
+    // The trained model with two sequences of `ctx_size` tokens; null when
+    // it does not load (the test then fails with llama.cpp's reason).
+    static std::unique_ptr<model> load_stories(int32_t ctx_size) {
         model_options o;
         o.model_path = OSPREY_STORIES_MODEL;
-        o.ctx_size = 256;
+        o.ctx_size = ctx_size;
         o.parallel = 2;
         o.threads = 2;
         auto m = model::load(o, nullptr);
-        ASSERT_TRUE(m) << m.error().internal_detail;
-        engine_ = new engine(std::move(*m), 4);
+        EXPECT_TRUE(m) << m.error().internal_detail;
+        return m ? std::move(*m) : nullptr;
     }
+
+    // Runs `second` on a fresh engine while `first` is running there, and
+    // returns how `second` finished, with its text.
+    static std::pair<core::choice_finished, std::string> run_beside(const std::string& first,
+                                                                    const std::string& second);
     static void TearDownTestSuite() {
         delete engine_;
         engine_ = nullptr;
@@ -193,6 +206,15 @@ TEST_F(EngineTest, AGrammarWithNoWayOnFailsTheChoiceOnly) {
 
 // The second request with a prompt finds all of it but the last token in the
 // sequence the first one left, and answers exactly as without reuse.
+// How many leading tokens two prompts share.
+size_t shared_start(const prompt& a, const prompt& b) {
+    size_t n = 0;
+    while (n < a.tokens.size() && n < b.tokens.size() && a.tokens[n] == b.tokens[n]) {
+        ++n;
+    }
+    return n;
+}
+
 TEST_F(EngineTest, ReusesThePromptOfAnEarlierRequest) {
     const std::string text = "Reuse check: Lily and Ben went to the zoo to see the lions.";
     auto first = std::make_shared<recording_sink>(1);
@@ -216,14 +238,9 @@ TEST_F(EngineTest, ReusesThePromptOfAnEarlierRequest) {
 // with a cached one took that cached sequence and evicted it, though the
 // other sequence sat idle; the cached prompt was then lost to its next turn.
 TEST_F(EngineTest, AFewSharedTokensDoNotEvictAnotherCachedPrompt) {
-    model_options o;
-    o.model_path = OSPREY_STORIES_MODEL;
-    o.ctx_size = 256;
-    o.parallel = 2;
-    o.threads = 2;
-    auto m = model::load(o, nullptr);
-    ASSERT_TRUE(m) << m.error().internal_detail;
-    engine fresh(std::move(*m), 4);
+    auto m = load_stories(256);
+    ASSERT_TRUE(m);
+    engine fresh(std::move(m), 4);
     auto run = [&](const std::string& text) {
         auto sink = std::make_shared<recording_sink>(1);
         EXPECT_TRUE(fresh.submit(job_for(text, 4, sink)));
@@ -262,10 +279,7 @@ TEST_F(EngineTest, ReusesTheEarlierTurnsOfAConversation) {
     };
     run(*first);
     const auto next = run(*second);
-    size_t shared = 0;
-    while (shared < first->tokens.size() && first->tokens[shared] == second->tokens[shared]) {
-        ++shared;
-    }
+    const size_t shared = shared_start(*first, *second);
     ASSERT_GT(shared, 8u);
     EXPECT_GE(next.cached_tokens, static_cast<int32_t>(shared) - 1);
     EXPECT_LE(next.cached_tokens, static_cast<int32_t>(shared));
@@ -304,46 +318,22 @@ private:
     bool open_ = false;
 };
 
-// Runs `second` on a fresh two-sequence engine while `first` is running,
-// and returns how `second` finished, with its text.
-std::pair<core::choice_finished, std::string> run_beside(const std::string& first,
-                                                         const std::string& second) {
-    model_options o;
-    o.model_path = OSPREY_STORIES_MODEL;
-    o.ctx_size = 512;
-    o.parallel = 2;
-    o.threads = 2;
-    auto m = model::load(o, nullptr);
-    EXPECT_TRUE(m) << m.error().internal_detail;
-    engine fresh(std::move(*m), 4);
-    auto job = [&](const std::string& text, std::shared_ptr<core::event_sink> sink) {
-        core::chat_request r;
-        r.messages.push_back(user_message(text));
-        generation_job j;
-        j.request_id = "req_beside";
-        j.prompt = *prepare_prompt(fresh.loaded_model(), r);
-        j.max_tokens = 12;
-        j.sampling.temperature = 0.0f;
-        j.sink = std::move(sink);
-        return j;
-    };
+std::pair<core::choice_finished, std::string> EngineTest::run_beside(const std::string& first,
+                                                                     const std::string& second) {
+    auto m = load_stories(512);
+    if (!m) {
+        return {};
+    }
+    engine fresh(std::move(m), 4);
     auto running = std::make_shared<gated_sink>();
-    EXPECT_TRUE(fresh.submit(job(first, running)));
+    EXPECT_TRUE(fresh.submit(job_for(first, 12, running)));
     EXPECT_TRUE(running->wait_first_delta());
     auto beside = std::make_shared<recording_sink>(1);
-    EXPECT_TRUE(fresh.submit(job(second, beside)));
+    EXPECT_TRUE(fresh.submit(job_for(second, 12, beside)));
     running->open();
     EXPECT_TRUE(beside->wait_finished(1));
     EXPECT_TRUE(running->wait_finished(1));
     return {beside->finished().at(0), beside->text(0)};
-}
-
-size_t shared_start(const prompt& a, const prompt& b) {
-    size_t n = 0;
-    while (n < a.tokens.size() && n < b.tokens.size() && a.tokens[n] == b.tokens[n]) {
-        ++n;
-    }
-    return n;
 }
 
 // Two clients with the same long system prompt at once: the second starts
